@@ -1,0 +1,29 @@
+"""Project-level pages that belong to no single app."""
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+
+
+def home(request):
+    """Send people to where their work is; the admin is the HR entry point for now."""
+    return redirect("admin:index")
+
+
+def health(request):
+    """Report the database and the cache; 503 when either is down, so a load balancer can act on it."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        cache.set("health-check", "ok", 5)
+        checks["cache"] = "ok" if cache.get("health-check") == "ok" else "error: value not returned"
+    except Exception as exc:  # noqa: BLE001
+        checks["cache"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)

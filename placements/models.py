@@ -1,0 +1,351 @@
+"""Care leavers (candidates), their placements through the pipeline, and what happened to them.
+
+Care experience is treated as special-category data: every list of records goes through `for_user`,
+every change is kept by django-simple-history, and the rules that protect the data are database
+constraints as well as form validation.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from schemes.choices import Role
+from schemes.models import Grade, Location, Membership, Organisation, Scheme
+
+from .choices import OUTCOMES_BEFORE_START, ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
+
+# Roles whose holders work with individual records of their own organisations.
+RECORD_ROLES = (Role.HR, Role.MANAGER, Role.SCHEME_ADMIN)
+# Roles that may change records (managers only read them).
+EDITOR_ROLES = (Role.HR, Role.SCHEME_ADMIN)
+
+
+def _record_scope(user) -> Q | None:
+    """The Q (over a placement's fields) of records `user` may see; None means everything, and
+    an impossible Q means nothing. Kept here, in one place, for candidates, placements and outcomes."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    organisations = Membership.objects.organisation_ids(user, RECORD_ROLES)
+    owner_organisations = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
+    return Q(organisation_id__in=organisations) | Q(scheme__owner_id__in=owner_organisations)
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """Rewrite a Q over placement fields so it applies through a relation (e.g. `placement__`)."""
+    clone = Q(*[], _connector=q.connector, _negated=q.negated)
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(_prefixed(child, prefix))
+        else:
+            key, value = child
+            clone.children.append((prefix + key, value))
+    return clone
+
+
+class CandidateQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Candidates held by the user's organisations, or placed in schemes their organisation owns."""
+        scope = _record_scope(user)
+        if scope is None:
+            return self
+        return self.filter(
+            Q(organisation_id__in=Membership.objects.organisation_ids(user, RECORD_ROLES))
+            | Q(pk__in=Placement.objects.filter(scope).values("candidate_id"))
+        )
+
+
+class Candidate(models.Model):
+    """A care leaver known to an organisation, by the organisation's own pseudonymous reference.
+
+    Name and contact details are optional and restricted: reports never need them."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="candidates")
+    reference = models.CharField(max_length=64, help_text="The organisation's own pseudonymous id.")
+    # Restricted personal details.
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Support and eligibility.
+    date_of_birth = models.DateField(null=True, blank=True)
+    legal_status = models.CharField(max_length=20, choices=LegalStatus.choices, blank=True)
+    responsible_local_authority = models.CharField(max_length=120, blank=True)
+    personal_adviser_contact = models.CharField(max_length=200, blank=True)
+    english_level_2 = models.BooleanField(null=True, blank=True, verbose_name="English at Level 2")
+    maths_level_2 = models.BooleanField(null=True, blank=True, verbose_name="maths at Level 2")
+    needs_esol = models.BooleanField(default=False, verbose_name="needs ESOL")
+    unaccompanied_asylum_seeking_child = models.BooleanField(default=False)
+    right_to_work_restrictions = models.CharField(max_length=200, blank=True)
+    neet_since = models.DateField(null=True, blank=True, verbose_name="NEET since")
+    skills = models.TextField(blank=True)
+    aspirations = models.TextField(blank=True)
+    strengths = models.TextField(blank=True)
+    consent_recorded_on = models.DateField(null=True, blank=True)
+    anonymised_on = models.DateField(
+        null=True, blank=True, help_text="Set when personal details were removed under the retention policy."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = CandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="candidate_reference_unique"),
+            models.CheckConstraint(
+                condition=~Q(reference=""),
+                name="candidate_reference_not_empty",
+                violation_error_message="A candidate needs a reference.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code}/{self.reference}"
+
+
+class PlacementQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The only gate to placement records: admin, API, dashboards and exports all list through it."""
+        scope = _record_scope(user)
+        return self if scope is None else self.filter(scope)
+
+    def editable_by(self, user):
+        """Placements `user` may change (managers see records but do not edit them)."""
+        if user.is_superuser:
+            return self.for_user(user)
+        organisations = Membership.objects.organisation_ids(user, EDITOR_ROLES)
+        owners = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
+        return self.for_user(user).filter(Q(organisation_id__in=organisations) | Q(scheme__owner_id__in=owners))
+
+    def started(self):
+        return self.filter(started_on__isnull=False)
+
+    def started_in(self, first_day: datetime.date, last_day: datetime.date):
+        return self.filter(started_on__gte=first_day, started_on__lte=last_day)
+
+    def with_status(self, as_at: datetime.date | None = None):
+        """Annotate `status`, the pipeline stage as at a date (today by default)."""
+        return self.annotate(status=status_expression(as_at or timezone.localdate()))
+
+    def with_status_in(self, statuses, as_at: datetime.date | None = None):
+        return self.with_status(as_at).filter(status__in=list(statuses))
+
+    def refresh_latest_outcomes(self) -> int:
+        """Copy each placement's latest outcome onto it (one UPDATE), for filters and current reports."""
+        latest = Outcome.objects.filter(placement=OuterRef("pk")).order_by("-on", "-pk")
+        return self.update(
+            latest_outcome=Subquery(latest.values("code")[:1]),
+            latest_outcome_on=Subquery(latest.values("on")[:1]),
+        )
+
+
+def status_expression(as_at: datetime.date):
+    """The pipeline stage as an SQL CASE; mirrors `Placement.status_on` (tests keep them in step)."""
+    return Case(
+        When(Q(started_on__isnull=True, latest_outcome=OutcomeCode.WITHDREW), then=Value(PlacementStatus.WITHDRAWN)),
+        When(ended_on__lte=as_at, then=Value(PlacementStatus.ENDED)),
+        When(started_on__lte=as_at, then=Value(PlacementStatus.STARTED)),
+        When(clearance_granted_on__lte=as_at, then=Value(PlacementStatus.CLEARED)),
+        When(clearance_requested_on__lte=as_at, then=Value(PlacementStatus.CHECKS)),
+        When(offered_on__lte=as_at, then=Value(PlacementStatus.OFFERED)),
+        When(applied_on__lte=as_at, then=Value(PlacementStatus.APPLIED)),
+        default=Value(PlacementStatus.REFERRED),
+        output_field=models.CharField(),
+    )
+
+
+class Placement(models.Model):
+    """One care leaver's placement with an employer on a scheme, from referral to the end."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="placements")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="placements", help_text="The employer."
+    )
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="placements")
+    business_unit = models.CharField(max_length=120, blank=True, help_text="Directorate, team or profession.")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="placements")
+    grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="placements")
+    referred_on = models.DateField(null=True, blank=True)
+    applied_on = models.DateField(null=True, blank=True)
+    offered_on = models.DateField(null=True, blank=True, verbose_name="offer date")
+    clearance_requested_on = models.DateField(null=True, blank=True, verbose_name="security clearance requested")
+    clearance_granted_on = models.DateField(null=True, blank=True, verbose_name="security clearance granted")
+    started_on = models.DateField(null=True, blank=True, verbose_name="start date")
+    planned_end_on = models.DateField(null=True, blank=True, verbose_name="planned end date")
+    ended_on = models.DateField(null=True, blank=True, verbose_name="end date")
+    # Kept in step with the outcome history by `refresh_latest_outcomes`; never edited by hand.
+    latest_outcome = models.CharField(max_length=20, choices=OutcomeCode.choices, blank=True, editable=False)
+    latest_outcome_on = models.DateField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["latest_outcome", "latest_outcome_on", "updated_at"])
+
+    objects = PlacementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_on", "-offered_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "scheme", "started_on"],
+                condition=Q(started_on__isnull=False),
+                name="placement_unique_start",
+                violation_error_message="This candidate already has a placement on this scheme with this start date.",
+            ),
+            models.UniqueConstraint(
+                fields=["candidate", "scheme", "offered_on"],
+                condition=Q(offered_on__isnull=False),
+                name="placement_unique_offer",
+                violation_error_message="This candidate already has a placement on this scheme with this offer date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(started_on__isnull=False, ended_on__gte=F("started_on")),
+                name="placement_end_not_before_start",
+                violation_error_message="The end date cannot be before the start date, or set without one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(planned_end_on__gte=F("started_on")),
+                name="placement_planned_end_not_before_start",
+                violation_error_message="The planned end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(offered_on__isnull=True) | Q(started_on__isnull=True) | Q(started_on__gte=F("offered_on")),
+                name="placement_start_not_before_offer",
+                violation_error_message="The start date cannot be before the offer date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(applied_on__isnull=True) | Q(offered_on__isnull=True) | Q(offered_on__gte=F("applied_on")),
+                name="placement_offer_not_before_application",
+                violation_error_message="The offer date cannot be before the application date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(clearance_requested_on__isnull=True)
+                | Q(clearance_granted_on__isnull=True)
+                | Q(clearance_granted_on__gte=F("clearance_requested_on")),
+                name="placement_clearance_granted_after_request",
+                violation_error_message="Security clearance cannot be granted before it was requested.",
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=False)
+                | Q(offered_on__isnull=False)
+                | Q(applied_on__isnull=False)
+                | Q(referred_on__isnull=False),
+                name="placement_has_a_pipeline_date",
+                violation_error_message="A placement needs at least a referral, application, offer or start date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "scheme", "started_on"], name="placement_org_scheme_start"),
+            models.Index(fields=["scheme", "started_on"], name="placement_scheme_start"),
+            models.Index(fields=["started_on"], name="placement_started_on"),
+        ]
+
+    def __str__(self) -> str:
+        when = self.started_on or self.offered_on or self.applied_on or self.referred_on
+        return f"{self.candidate} on {self.scheme.code} ({when:%d/%m/%Y})" if when else str(self.candidate)
+
+    def clean(self):
+        if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
+            raise ValidationError(
+                {"organisation": "The employer must be the organisation that holds the candidate's record."}
+            )
+
+    def status_on(self, as_at: datetime.date | None = None) -> str:
+        """The pipeline stage as at a date; the Python twin of `status_expression`."""
+        as_at = as_at or timezone.localdate()
+        if self.started_on is None and self.latest_outcome == OutcomeCode.WITHDREW:
+            return PlacementStatus.WITHDRAWN
+        for day, status in (
+            (self.ended_on, PlacementStatus.ENDED),
+            (self.started_on, PlacementStatus.STARTED),
+            (self.clearance_granted_on, PlacementStatus.CLEARED),
+            (self.clearance_requested_on, PlacementStatus.CHECKS),
+            (self.offered_on, PlacementStatus.OFFERED),
+            (self.applied_on, PlacementStatus.APPLIED),
+        ):
+            if day is not None and day <= as_at:
+                return status
+        return PlacementStatus.REFERRED
+
+
+class OutcomeQuerySet(models.QuerySet):
+    def for_user(self, user):
+        scope = _record_scope(user)
+        return self if scope is None else self.filter(_prefixed(scope, "placement__"))
+
+
+class Outcome(models.Model):
+    """One entry in a placement's outcome history; reports use the latest as at their date."""
+
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="outcomes")
+    code = models.CharField(max_length=20, choices=OutcomeCode.choices, verbose_name="outcome")
+    on = models.DateField(verbose_name="outcome date")
+    destination_organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For transfers: where the person went.",
+    )
+    activity_code = models.CharField(
+        max_length=2,
+        choices=ActivityCode.choices,
+        blank=True,
+        verbose_name="SSDA903 activity",
+        help_text="For council schemes: the care leaver's activity afterwards.",
+    )
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["placement", "on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["placement", "code", "on"], name="outcome_unique_per_day"),
+            models.CheckConstraint(
+                condition=Q(destination_organisation__isnull=True) | Q(code=OutcomeCode.TRANSFERRED),
+                name="outcome_destination_only_for_transfers",
+                violation_error_message="A destination organisation is only recorded for transfers.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()} on {self.on:%d/%m/%Y}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Placement.objects.filter(pk=self.placement_id).refresh_latest_outcomes()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Placement.objects.filter(pk=self.placement_id).refresh_latest_outcomes()
+        return result
+
+    def clean(self):
+        placement = self.placement if self.placement_id else None
+        if placement is None or self.on is None:
+            return
+        if placement.started_on is None:
+            if self.code and self.code not in OUTCOMES_BEFORE_START:
+                raise ValidationError(
+                    {
+                        "code": f"{self.get_code_display()} cannot be recorded for a placement that never started; "
+                        "only 'Withdrew before start' fits an offer that has not started."
+                    }
+                )
+        elif self.on < placement.started_on:
+            raise ValidationError(
+                {"on": f"{self.on:%Y-%m-%d} is before the start date {placement.started_on:%Y-%m-%d}."}
+            )

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SchemesConfig(AppConfig):
+    name = "schemes"
+    verbose_name = "Reference data"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .roles import sync_role_groups
+
+        # Without a sender: it must run after the other apps' permissions exist.
+        post_migrate.connect(sync_role_groups, dispatch_uid="schemes.sync_role_groups")

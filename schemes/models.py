@@ -1,0 +1,207 @@
+"""Reference data: organisations, locations, grades, schemes, targets, and staff memberships.
+
+Reference data is small (hundreds of rows) and edited by administrators; everything else hangs off it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .choices import GradeFramework, OrganisationKind, Region, Role, SchemeKind, TargetKind
+
+
+def normalise_name(value: str) -> str:
+    """Fold a name or code for matching: case, spaces and punctuation do not count."""
+    return re.sub(r"[^a-z0-9]", "", str(value).lower())
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def descendant_ids(self, roots) -> set[int]:
+        """Ids of the given organisations and everything nested under them (walked level by level)."""
+        found = {org.pk if isinstance(org, Organisation) else int(org) for org in roots}
+        frontier = set(found)
+        while frontier:
+            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+            found |= frontier
+        return found
+
+
+class Organisation(models.Model):
+    """A department, agency, council or employer; nests (department -> directorate -> team)."""
+
+    code = models.CharField(max_length=32, unique=True, help_text="Short code, e.g. ONS or DFE.")
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    history = HistoricalRecords()
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": "An organisation cannot sit inside itself."})
+            ancestor = ancestor.parent
+
+
+class Location(models.Model):
+    """A site or town where people work, with its region for regional breakdowns."""
+
+    name = models.CharField(max_length=120, unique=True)
+    region = models.CharField(max_length=20, choices=Region.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grade(models.Model):
+    """A grade or apprenticeship level. Organisation-specific grades map to a common band."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    framework = models.CharField(max_length=20, choices=GradeFramework.choices)
+    rank = models.PositiveSmallIntegerField(help_text="Higher is more senior; orders grades in reports.")
+    aliases = models.CharField(
+        max_length=300, blank=True, help_text="Other names departments use, comma-separated (e.g. Officer, EA)."
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Only for an organisation's own pay scale; empty for common grades.",
+    )
+    band = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"organisation__isnull": True},
+        help_text="The common grade this organisation-specific grade counts as in cross-organisation reports.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["framework", "rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organisation__isnull=True, band__isnull=True)
+                | models.Q(organisation__isnull=False, band__isnull=False),
+                name="grade_local_grades_have_a_band",
+                violation_error_message="An organisation's own grade must map to a common band, "
+                "and a common grade has no band.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def alias_list(self) -> list[str]:
+        return [alias.strip() for alias in self.aliases.split(",") if alias.strip()]
+
+    def names(self) -> list[str]:
+        """Every spelling an import may use for this grade."""
+        return [self.code, self.name, *self.alias_list()]
+
+
+class Scheme(models.Model):
+    """An employment scheme (CLIS, GFiE, a council's apprenticeship scheme...)."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=SchemeKind.choices)
+    owner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="owned_schemes", help_text="Who runs the scheme."
+    )
+    length_months = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Typical length.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.name}"
+
+
+PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
+
+
+class Target(models.Model):
+    """A pledge or target set by an organisation for a scheme and a period (`2024` or `2024-25`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="targets")
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="targets")
+    period = models.CharField(max_length=7, help_text="Calendar year (2024) or financial year (2024-25).")
+    kind = models.CharField(max_length=24, choices=TargetKind.choices)
+    number = models.PositiveIntegerField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "scheme", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "scheme", "period", "kind"], name="target_unique_per_period"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__regex=PERIOD_PATTERN),
+                name="target_period_format",
+                violation_error_message="Period must be a year (2024) or a financial year (2024-25).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.code} {self.scheme.code} {self.period}: {self.get_kind_display()} {self.number}"
+
+    def clean(self):
+        if self.period and re.match(PERIOD_PATTERN, self.period) and "-" in self.period:
+            start, end = self.period.split("-")
+            if (int(start) + 1) % 100 != int(end):
+                raise ValidationError(
+                    {
+                        "period": f"{self.period} is not a financial year; did you mean "
+                        f"{start}-{(int(start) + 1) % 100:02d}?"
+                    }
+                )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def organisation_ids(self, user, roles) -> set[int]:
+        """Organisations (with everything nested under them) where `user` holds one of `roles`."""
+        roots = self.filter(user=user, role__in=roles).values_list("organisation_id", flat=True)
+        return Organisation.objects.descendant_ids(roots)
+
+
+class Membership(models.Model):
+    """A member of staff's role at an organisation. A person may work for several organisations."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    history = HistoricalRecords()
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "organisation"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_one_role_per_organisation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} at {self.organisation.code}"

@@ -1,0 +1,38 @@
+"""A small named world for tests that read like user stories.
+
+Two employers (ONS and DWP, from the seeded reference data), DfE as the owner of CLIS, and a user of
+each role: `ons_hr`, `ons_manager`, `ons_foi`, `ons_api`, `dwp_hr`, `dfe_scheme_admin`, plus `superuser`.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from schemes.models import Organisation
+from schemes.services import set_up_user
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs a second a user; tests check who may sign in, not the hash's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    ons = Organisation.objects.get(code="ONS")
+    dwp = Organisation.objects.get(code="DWP")
+    dfe = Organisation.objects.get(code="DFE")
+    users = {
+        "ons_hr": set_up_user("ons_hr", "hr", ["ONS"], password=PASSWORD),
+        "ons_manager": set_up_user("ons_manager", "manager", ["ONS"], password=PASSWORD),
+        "ons_foi": set_up_user("ons_foi", "foi", ["ONS"], password=PASSWORD),
+        "ons_api": set_up_user("ons_api", "api", ["ONS"]),
+        "dwp_hr": set_up_user("dwp_hr", "hr", ["DWP"], password=PASSWORD),
+        "dfe_scheme_admin": set_up_user("dfe_scheme_admin", "scheme_admin", ["DFE"], password=PASSWORD),
+        "superuser": get_user_model().objects.create_superuser("superuser", "root@example.gov.uk", PASSWORD),
+    }
+    return SimpleNamespace(ons=ons, dwp=dwp, dfe=dfe, password=PASSWORD, **users)
