@@ -260,7 +260,7 @@ class PlacementAdmin(RecordAdmin):
         StartYearFilter,
         "latest_outcome",
     ]
-    list_select_related = ["candidate", "organisation", "scheme", "location", "grade"]
+    list_select_related = ["candidate__organisation", "organisation", "scheme", "location", "grade"]
     search_fields = ["candidate__reference"]
     date_hierarchy = "started_on"
     autocomplete_fields = ["candidate", "organisation", "scheme", "location", "grade"]
