@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
-from simple_history.admin import SimpleHistoryAdmin
+
+from schemes.admin import HistoryAdmin
 
 from .audit import record_read
 from .choices import PlacementStatus
@@ -25,7 +26,7 @@ from .models import Candidate, Outcome, Placement, RecordAccess, record_organisa
 PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone", "personal_adviser_contact")
 
 
-class RecordAdmin(SimpleHistoryAdmin):
+class RecordAdmin(HistoryAdmin):
     """What every admin of care-leaver records shares: scoped lists, object permissions, audited reads."""
 
     def get_queryset(self, request):

@@ -2,8 +2,10 @@
 `schemes.roles` may change it, and every change is kept in a history (SimpleHistoryAdmin)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .choices import Role
@@ -14,6 +16,21 @@ from .models import Grade, Location, Membership, Organisation, Scheme, Target
 RECORD_ORGANISATION_FIELDS = {("placements", "candidate", "organisation"), ("placements", "placement", "organisation")}
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin for every model with a history in this product: use it instead of the original.
+
+    simple_history's page for one past version saves whatever is POSTed to it after checking only that the
+    user may *view* the history, so a reader (a manager; HR on reference data) could change a record by
+    posting to /history/<version>/. Here a POST needs the change permission on the current record."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 def owned_scheme_ids(user) -> set[int]:
     """Schemes owned by an organisation (or a unit under one) where `user` is scheme administrator."""
     organisations = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
@@ -21,7 +38,7 @@ def owned_scheme_ids(user) -> set[int]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(HistoryAdmin):
     list_display = ["name", "code", "kind", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]
@@ -39,14 +56,14 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin):
+class LocationAdmin(HistoryAdmin):
     list_display = ["name", "region"]
     list_filter = ["region"]
     search_fields = ["name"]
 
 
 @admin.register(Grade)
-class GradeAdmin(SimpleHistoryAdmin):
+class GradeAdmin(HistoryAdmin):
     list_display = ["code", "name", "framework", "rank", "aliases", "organisation", "band"]
     list_filter = ["framework"]
     list_select_related = ["organisation", "band"]
@@ -55,7 +72,7 @@ class GradeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Scheme)
-class SchemeAdmin(SimpleHistoryAdmin):
+class SchemeAdmin(HistoryAdmin):
     list_display = ["code", "name", "kind", "owner", "length_months"]
     list_filter = ["kind"]
     list_select_related = ["owner"]
@@ -74,7 +91,7 @@ class SchemeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(HistoryAdmin):
     list_display = ["organisation", "scheme", "period", "kind", "number"]
     list_filter = ["kind", "scheme", "period"]
     list_select_related = ["organisation", "scheme"]
@@ -97,7 +114,7 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     """Who works where in which role; only superusers hold these permissions (or use `create_user`)."""
 
     list_display = ["user", "organisation", "role"]

@@ -241,3 +241,35 @@ def test_the_changelist_query_count_does_not_grow_with_the_number_of_records(cli
     assert with_two_hundred == with_ten
     filtered = f"{url}?q=CL" if model != "outcome" else url
     assert _changelist_queries(client, filtered) <= with_ten + 1
+
+
+def test_reading_a_history_version_does_not_let_a_reader_revert_the_record(client, world):
+    placement = PlacementFactory(candidate__organisation=world.ons, business_unit="Methods")
+    version = placement.history.get()
+    url = reverse("admin:placements_placement_simple_history", args=[placement.pk, version.history_id])
+    client.force_login(world.ons_manager)
+    assert client.get(url).status_code == 200
+    response = client.post(url, placement_form(placement, business_unit="Changed by a reader"))
+    assert response.status_code == 403
+    placement.refresh_from_db()
+    assert placement.business_unit == "Methods"
+
+
+def test_reading_a_locations_history_does_not_let_hr_staff_change_reference_data(client, world):
+    newport = Location.objects.get(name="Newport")
+    newport.save()  # a first history row
+    version = newport.history.first()
+    client.force_login(world.ons_hr)
+    url = reverse("admin:schemes_location_simple_history", args=[newport.pk, version.history_id])
+    assert client.post(url, {"name": "Casnewydd", "region": "wales"}).status_code == 403
+    assert Location.objects.filter(name="Newport").exists()
+
+
+def test_a_users_organisations_and_roles_show_on_their_user_page_for_superusers_only(client, world):
+    url = reverse("admin:auth_user_change", args=[world.ons_hr.pk])
+    client.force_login(world.ons_hr)
+    assert client.get(url).status_code == 403
+    client.force_login(world.superuser)
+    memberships = client.get(url).context["inline_admin_formsets"][0].formset
+    shown = [(form.instance.organisation.code, form.instance.role) for form in memberships.forms if form.instance.pk]
+    assert shown == [("ONS", "hr")]
