@@ -169,6 +169,7 @@ class CandidateAdmin(RecordAdmin):
             super()
             .get_queryset(request)
             .annotate(visible_placements=Count("placements", filter=Q(placements__in=visible)))
+            .order_by("organisation__code", "reference")  # an aggregate drops Meta.ordering
         )
 
     def shows_personal_details(self, request, obj=None) -> bool:
