@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -273,3 +274,22 @@ def test_a_users_organisations_and_roles_show_on_their_user_page_for_superusers_
     memberships = client.get(url).context["inline_admin_formsets"][0].formset
     shown = [(form.instance.organisation.code, form.instance.role) for form in memberships.forms if form.instance.pk]
     assert shown == [("ONS", "hr")]
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_the_placement_list_filters_by_status_and_start_year_with_counts(client, world):
+    PlacementFactory(candidate__organisation=world.ons, candidate__reference="WAITING", started_on=None)
+    PlacementFactory(candidate__organisation=world.ons, candidate__reference="IN-2023", started_on=D(2023, 9, 4))
+    PlacementFactory(candidate__organisation=world.ons, candidate__reference="IN-2025", started_on=D(2025, 1, 6))
+    client.force_login(world.ons_hr)
+    url = reverse("admin:placements_placement_changelist")
+
+    def shown(**params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return sorted(p.candidate.reference for p in response.context["cl"].result_list)
+
+    assert shown(status="offered") == ["WAITING"]
+    assert shown(status="started") == ["IN-2023", "IN-2025"]
+    assert shown(start_year="2025") == ["IN-2025"]
+    assert shown(status="started", _facets="True", start_year="2023") == ["IN-2023"]
