@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from placements.models import Candidate, Placement, RecordAccess
 from schemes.models import Grade, Location, Scheme, Target
-from tests.factories import OutcomeFactory, PlacementFactory
+from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
 
 D = datetime.date
 
@@ -96,6 +96,17 @@ def test_a_placement_cannot_be_filed_under_another_organisation(client, world):
     assert "organisation" in response.context["adminform"].form.errors
     placement.refresh_from_db()
     assert placement.organisation == world.ons
+
+
+def test_a_placement_cannot_be_given_another_organisations_candidate(client, world):
+    placement = PlacementFactory(candidate__organisation=world.ons)
+    other = CandidateFactory(organisation=world.dwp)
+    client.force_login(world.ons_hr)
+    response = client.post(change_url(placement), placement_form(placement, candidate=other.pk))
+    assert response.status_code == 200
+    assert "candidate" in response.context["adminform"].form.errors
+    placement.refresh_from_db()
+    assert placement.candidate != other
 
 
 def test_a_candidate_and_a_first_placement_are_entered_on_one_page(client, world):
