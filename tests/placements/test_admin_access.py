@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from schemes.models import Scheme
-from tests.factories import CandidateFactory, PlacementFactory
+from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
 
 
 @pytest.fixture
@@ -65,11 +65,11 @@ def test_autocomplete_of_placements_for_outcomes_is_scoped(client, world, record
     assert {text.split(" on ")[0] for text in autocomplete(client, "outcome", "placement")} == {"DWP/DWP-001"}
 
 
-@pytest.mark.parametrize("view", ["change", "history"])
-@pytest.mark.parametrize("model", ["placement", "candidate"])
+@pytest.mark.parametrize("view", ["change", "history", "delete"])
+@pytest.mark.parametrize("model", ["placement", "candidate", "outcome"])
 def test_typing_another_organisations_id_into_the_url_does_not_show_the_record(client, world, records, view, model):
     _, dwp = records
-    record = dwp if model == "placement" else dwp.candidate
+    record = {"placement": dwp, "candidate": dwp.candidate, "outcome": OutcomeFactory(placement=dwp)}[model]
     response = signed_in(client, world.ons_hr).get(reverse(f"admin:placements_{model}_{view}", args=[record.pk]))
     assert response.status_code in {302, 404}
     assert "DWP-001" not in response.content.decode()
