@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -124,8 +124,6 @@ class DemoResult:
     placements: int = 0
     outcomes: int = 0
     waiting: int = 0
-    users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, organisation)
-    api_token: str = ""
 
 
 def _months_after(day: datetime.date, months: int) -> datetime.date:
