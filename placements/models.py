@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -59,6 +63,16 @@ class CandidateQuerySet(models.QuerySet):
         return self.filter(
             Q(organisation_id__in=Membership.objects.organisation_ids(user, RECORD_ROLES))
             | Q(pk__in=Placement.objects.filter(scope).values("candidate_id"))
+        )
+
+    def editable_by(self, user):
+        """Candidates `user` may change: held by an organisation where they are HR or scheme administrator,
+        or placed on a scheme their organisation owns."""
+        if user.is_superuser:
+            return self.for_user(user)
+        return self.for_user(user).filter(
+            Q(organisation_id__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
+            | Q(pk__in=Placement.objects.editable_by(user).values("candidate_id"))
         )
 
 
@@ -143,7 +157,8 @@ class PlacementQuerySet(models.QuerySet):
         """Copy each placement's latest outcome onto it (one UPDATE), for filters and current reports."""
         latest = Outcome.objects.filter(placement=OuterRef("pk")).order_by("-on", "-pk")
         return self.update(
-            latest_outcome=Subquery(latest.values("code")[:1]),
+            # A placement with no outcome left has an empty code (the column is NOT NULL), not NULL.
+            latest_outcome=Coalesce(Subquery(latest.values("code")[:1]), Value("")),
             latest_outcome_on=Subquery(latest.values("on")[:1]),
         )
 
@@ -182,6 +197,12 @@ class Placement(models.Model):
     started_on = models.DateField(null=True, blank=True, verbose_name="start date")
     planned_end_on = models.DateField(null=True, blank=True, verbose_name="planned end date")
     ended_on = models.DateField(null=True, blank=True, verbose_name="end date")
+    last_contact_on = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="last contact",
+        help_text="When the candidate was last contacted, so offers waiting to start are not left in silence.",
+    )
     # Kept in step with the outcome history by `refresh_latest_outcomes`; never edited by hand.
     latest_outcome = models.CharField(max_length=20, choices=OutcomeCode.choices, blank=True, editable=False)
     latest_outcome_on = models.DateField(null=True, blank=True, editable=False)
@@ -254,11 +275,29 @@ class Placement(models.Model):
         when = self.started_on or self.offered_on or self.applied_on or self.referred_on
         return f"{self.candidate} on {self.scheme.code} ({when:%d/%m/%Y})" if when else str(self.candidate)
 
+    # Pipeline dates that must not come before another one: (later field, earlier field, how to name the
+    # earlier one). The database constraints enforce the same order; these put the error on the field a
+    # person has to correct, in the words the import uses ("2023-01-31 is before the start date 2023-09-04").
+    DATE_ORDER = (
+        ("ended_on", "started_on", "start date"),
+        ("planned_end_on", "started_on", "start date"),
+        ("started_on", "offered_on", "offer date"),
+        ("offered_on", "applied_on", "application date"),
+        ("clearance_granted_on", "clearance_requested_on", "date security clearance was requested"),
+    )
+
     def clean(self):
+        errors = {}
         if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
-            raise ValidationError(
-                {"organisation": "The employer must be the organisation that holds the candidate's record."}
-            )
+            errors["organisation"] = "The employer must be the organisation that holds the candidate's record."
+        for later, earlier, earlier_label in self.DATE_ORDER:
+            later_day, earlier_day = getattr(self, later), getattr(self, earlier)
+            if later_day and earlier_day and later_day < earlier_day and later not in errors:
+                errors[later] = f"{later_day:%Y-%m-%d} is before the {earlier_label} {earlier_day:%Y-%m-%d}."
+        if self.ended_on and not self.started_on:
+            errors["ended_on"] = "An end date needs a start date."
+        if errors:
+            raise ValidationError(errors)
 
     def status_on(self, as_at: datetime.date | None = None) -> str:
         """The pipeline stage as at a date; the Python twin of `status_expression`."""
@@ -282,6 +321,16 @@ class OutcomeQuerySet(models.QuerySet):
     def for_user(self, user):
         scope = _record_scope(user)
         return self if scope is None else self.filter(_prefixed(scope, "placement__"))
+
+    def editable_by(self, user):
+        return self.for_user(user).filter(placement__in=Placement.objects.editable_by(user).values("pk"))
+
+
+def record_organisations(user):
+    """Organisations a user may file new records under (and nested units): where they are HR or scheme admin."""
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(pk__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
 
 
 class Outcome(models.Model):
@@ -349,3 +398,32 @@ class Outcome(models.Model):
             raise ValidationError(
                 {"on": f"{self.on:%Y-%m-%d} is before the start date {placement.started_on:%Y-%m-%d}."}
             )
+
+
+class RecordAccess(models.Model):
+    """One read of a care leaver's record by a person (domain.md: every read is audited).
+
+    Written by `placements.audit`; changes are kept separately by django-simple-history."""
+
+    class How(models.TextChoices):
+        ADMIN_PAGE = "admin_page", "Opened the record in the admin"
+        ADMIN_HISTORY = "admin_history", "Opened the record's history in the admin"
+        API = "api", "Read through the API"
+        EXPORT = "export", "Included in an export"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_accesses")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    record_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("record_type", "record_id")
+    how = models.CharField(max_length=20, choices=How.choices)
+    path = models.CharField(max_length=300, blank=True, help_text="The page or endpoint used.")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "record access"
+        verbose_name_plural = "record accesses"
+        indexes = [models.Index(fields=["record_type", "record_id", "at"], name="recordaccess_record_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_how_display().lower()} ({self.record_type.model} {self.record_id})"
