@@ -7,11 +7,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from . import foi_dates
+from .breakdowns import BreakdownError, Scope
+from .disclosure import DisclosureError
 from .models import DUE_SOON_WORKING_DAYS, ClarificationPause, Deadline, FoiRequest, FoiStatus, HolidayOverride
+from .packs import build_pack
 
 
 @dataclass(frozen=True)
@@ -146,4 +151,37 @@ def withdraw(request: FoiRequest) -> FoiRequest:
     _require_open(request)
     request.status = FoiStatus.WITHDRAWN
     request.save(update_fields=["status"])
+    return request
+
+
+def scope_of(request: FoiRequest) -> Scope:
+    """The statistics a request asks about: its scheme and years, in the answering organisation (or in every
+    organisation, when the scheme's owner answers for the whole scheme)."""
+    return Scope(
+        scheme=request.scheme.code if request.scheme else None,
+        organisation=None if request.whole_scheme else request.organisation.code,
+        year_basis=request.year_basis,
+        first_year=request.first_year,
+        last_year=request.last_year,
+    )
+
+
+@transaction.atomic
+def generate_pack(request: FoiRequest) -> FoiRequest:
+    """Build the disclosure-controlled pack for the request's scope and keep it on the request (a new pack
+    replaces the old one). A pack that cannot be published safely is refused with the reason."""
+    _require_open(request)
+    try:
+        content = build_pack(scope_of(request), reference=request.reference)
+    except (DisclosureError, BreakdownError) as error:
+        raise ValidationError(f"The pack could not be produced: {error}") from error
+    previous = request.pack.name if request.pack else ""
+    request.pack.save(f"{slugify(request.reference) or 'foi-request'}-pack.xlsx", ContentFile(content), save=False)
+    request.pack_generated_at = timezone.now()
+    if request.status == FoiStatus.RECEIVED:
+        request.status = FoiStatus.IN_PROGRESS
+    request.save(update_fields=["pack", "pack_generated_at", "status"])
+    if previous and previous != request.pack.name:
+        storage = request.pack.storage
+        transaction.on_commit(lambda: storage.delete(previous))
     return request
