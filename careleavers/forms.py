@@ -1,8 +1,8 @@
 """GOV.UK Design System styling for Django forms, without a form library.
 
 `GovukFormMixin` gives each widget its GOV.UK class, and after validation marks fields in error (class
-modifier, `aria-describedby` pointing at the error message) so templates/includes/field.html and
-error_summary.html can render any form the way the Design System shows it.
+modifier, `aria-describedby` pointing at the error message) so templates/includes/form_fields.html (one
+field.html per field) and error_summary.html can render any form the way the Design System shows it.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ def _classes_for(widget: forms.Widget) -> tuple[str, str]:
 
 
 class GovukFormMixin:
-    """Mix into a Form or ModelForm (before it) to render with templates/includes/field.html."""
-
-    template_name_div = "includes/form_fields.html"
+    """Mix into a Form or ModelForm (before it); render with `{% include "includes/form_fields.html" %}`."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

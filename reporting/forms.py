@@ -68,6 +68,8 @@ class FoiRequestForm(GovukFormMixin, forms.ModelForm):
             "last_year": "Last year (optional)",
         }
         help_texts = {
+            "organisation": "",
+            "requester": "",
             "reference": "For example, FOI-2024-2480",
             "questions": "Copy the questions as the requester wrote them.",
             "scheme": "Leave empty to count hires on every scheme.",
@@ -175,6 +177,10 @@ class ExtensionForm(GovukFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter why the public interest test needs more time"},
     )
+
+
+class WithdrawForm(GovukFormMixin, forms.Form):
+    """Nothing to fill in: the page asks the officer to confirm."""
 
 
 class AnswerForm(GovukFormMixin, forms.Form):

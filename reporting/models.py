@@ -219,7 +219,7 @@ class FoiRequest(models.Model):
 
     def scope_description(self) -> str:
         """The scope in words, for the register and the pack's file name."""
-        scheme = self.scheme.code if self.scheme else "all schemes"
+        scheme = self.scheme.code if self.scheme else "All schemes"
         where = "all organisations" if self.whole_scheme else self.organisation.code
         if self.first_year and self.last_year:
             years = f"{self.first_year} to {self.last_year}"

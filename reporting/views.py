@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import foi
-from .forms import AnswerForm, ClarificationForm, ClarificationReceivedForm, ExtensionForm, FoiRequestForm
+from .forms import (
+    AnswerForm,
+    ClarificationForm,
+    ClarificationReceivedForm,
+    ExtensionForm,
+    FoiRequestForm,
+    WithdrawForm,
+)
 from .models import FoiRequest, HolidayOverride
 
 REGISTER_PAGE_SIZE = 25
@@ -161,10 +168,12 @@ def detail(request, pk: int):
     )
 
 
-def _action(request, pk: int, form_class, act: Callable, *, title: str, button: str, done: str):
+def _action(
+    request, pk: int, form_class, act: Callable, *, title: str, button: str, done: str, intro="", warning=False
+):
     """One step on a request, on its own page: a form, the service call, and back to the request."""
     foi_request = _get_request(request, pk)
-    form = form_class(request.POST or None)
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             act(foi_request, **form.cleaned_data)
@@ -173,9 +182,8 @@ def _action(request, pk: int, form_class, act: Callable, *, title: str, button: 
         else:
             messages.success(request, done.format(reference=foi_request.reference))
             return redirect("foi:detail", pk=foi_request.pk)
-    return render(
-        request, "foi/action.html", {"foi_request": foi_request, "form": form, "title": title, "button": button}
-    )
+    context = {"foi_request": foi_request, "form": form, "title": title, "button": button, "intro": intro}
+    return render(request, "foi/action.html", {**context, "warning": warning})
 
 
 @can_change
@@ -242,10 +250,19 @@ def _post_and_return(request, pk: int, act: Callable, done: str):
     return redirect("foi:detail", pk=foi_request.pk)
 
 
-@require_POST
 @can_change
 def withdraw(request, pk: int):
-    return _post_and_return(request, pk, foi.withdraw, "{reference} is withdrawn.")
+    return _action(
+        request,
+        pk,
+        WithdrawForm,
+        foi.withdraw,
+        title="Mark as withdrawn",
+        button="Mark as withdrawn",
+        done="{reference} is withdrawn.",
+        intro="The request leaves the open list. This cannot be undone.",
+        warning=True,
+    )
 
 
 @require_POST

@@ -272,7 +272,9 @@ def test_recording_a_pack_as_sent_needs_a_pack(as_user, world):
 def test_withdrawing_takes_a_request_off_the_open_list(as_user, world):
     foi_request = make_request(world.ons)
     client = as_user("ons_foi")
-    assert client.get(f"/foi/{foi_request.pk}/withdraw/").status_code == 405
+    assert "This cannot be undone." in client.get(f"/foi/{foi_request.pk}/withdraw/").content.decode()
+    foi_request.refresh_from_db()
+    assert foi_request.status == FoiStatus.RECEIVED
     client.post(f"/foi/{foi_request.pk}/withdraw/")
     foi_request.refresh_from_db()
     assert foi_request.status == FoiStatus.WITHDRAWN
