@@ -118,7 +118,7 @@ class ProtectedTable:
     def dimensions(self) -> tuple[str, ...]:
         return self.breakdown.dimensions
 
-    def keys(self) -> list[CellKey]:
+    def cells(self) -> list[CellKey]:
         """Every published cell: the categories, then the totals, in report order."""
         return list(table_keys(self.breakdown))
 
@@ -142,7 +142,7 @@ class ProtectedTable:
         """The categories as rows, e.g. {"year": "2023-24", "location": "Titchfield", "count": None,
         "suppressed": True}; the shape of the statistics API."""
         result = []
-        for key in self.breakdown.keys():  # noqa: SIM118 (Breakdown is not a mapping)
+        for key in self.breakdown.cells():
             row = dict(zip(self.dimensions, key, strict=True), count=self.value(key))
             if row["count"] is None:
                 row["suppressed"] = True
