@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from reporting.models import FoiRequest
 from tests.factories import PlacementFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -102,3 +103,67 @@ def test_an_foi_officer_logs_a_request_and_downloads_its_pack(page, live_server,
     assert page.get_by_role("heading", name="You have signed out").is_visible()
     screenshot("09-signed-out")
     assert_accessible(page, "signed out")
+
+
+def sign_in(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_request_steps_are_accessible_too(page, live_server, world, screenshot):
+    foi_request = FoiRequest.objects.create(
+        reference="FOI-2025-0007",
+        received_on=datetime.date(2025, 4, 1),
+        questions="How many apprentices?",
+        organisation=world.ons,
+    )
+    sign_in(page, live_server, "ons_foi", world.password)
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("link", name="FOI requests").first.is_visible()
+    screenshot("10-home")
+    assert_accessible(page, "home")
+
+    page.goto(f"{live_server.url}/foi/{foi_request.pk}/")
+    page.get_by_role("link", name="Ask for a clarification").click()
+    page.get_by_role("button", name="Stop the clock").click()
+    assert page.locator(".govuk-error-summary").get_by_role("link", name="Enter the date clarification").is_visible()
+    screenshot("11-clarification-errors")
+    assert_accessible(page, "ask for a clarification, with an error")
+    page.get_by_label("Date clarification was asked for").fill("03/04/2025")
+    page.get_by_role("button", name="Stop the clock").click()
+    assert page.get_by_text("Clock stopped: waiting for a clarification").is_visible()
+    assert_accessible(page, "request detail, clock stopped")
+
+    page.get_by_role("link", name="Record the clarification received").click()
+    assert_accessible(page, "clarification received")
+    page.get_by_label("Date clarification was received").fill("07/04/2025")
+    page.get_by_role("button", name="Restart the clock").click()
+    # Received Tue 1 Apr 2025, due Thu 1 May without a pause (test_foi_dates.py). Asked Thu 3 Apr (day 2),
+    # received Mon 7 Apr: Fri 4 and Mon 7 do not count, so the deadline moves two working days to Tue 6 May
+    # (Mon 5 May is the Early May bank holiday).
+    due = page.locator(".govuk-summary-list__row", has=page.get_by_text("Due", exact=True))
+    assert "Tuesday 6 May 2025" in due.inner_text()
+
+    page.get_by_role("link", name="Extend for the public interest test").click()
+    page.get_by_label("Extra working days").fill("25")
+    page.get_by_role("button", name="Extend the deadline").click()
+    assert page.locator(".govuk-error-summary").get_by_text("An extension is at most 20 working days").is_visible()
+    screenshot("12-extension-errors")
+    assert_accessible(page, "extension, with an error")
+
+    page.goto(f"{live_server.url}/foi/{foi_request.pk}/answer/")
+    assert_accessible(page, "record the answer")
+    page.goto(f"{live_server.url}/foi/{foi_request.pk}/withdraw/")
+    screenshot("13-withdraw")
+    assert_accessible(page, "withdraw")
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/foi/?show=all")
+    menu = page.get_by_role("button", name="Menu")
+    assert menu.is_visible()  # the service navigation collapses on a phone, and opens on demand
+    menu.click()
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    screenshot("14-register-phone")
+    assert_accessible(page, "register on a phone")

@@ -88,3 +88,18 @@ def test_the_override_table_feeds_the_calendar(db):
     calendar = HolidayOverride.objects.calendar()
     assert due_date(D(2024, 9, 2), calendar=calendar) == D(2024, 10, 1)
     assert calendar.is_working_day(D(2025, 4, 21))
+
+
+def test_received_on_christmas_day_day_one_is_the_next_working_day():
+    # Received Wed 25 Dec 2024 (Christmas Day). Thu 26 is Boxing Day, so day 1 is Fri 27 Dec; then as for
+    # 19 December: 2-3 Mon 30, Tue 31; (1 and 2 Jan) 4 Fri 3 Jan; 5-9 Mon 6 - Fri 10; 10-14 Mon 13 - Fri 17;
+    # 15-19 Mon 20 - Fri 24; 20 Mon 27 January.
+    assert working_days_after(D(2024, 12, 25), 20) == D(2025, 1, 27)
+
+
+def test_two_clarifications_both_stop_the_clock():
+    # Received Mon 2 Sep 2024, due Mon 30 Sep without pauses. Paused Thu 5 - Fri 6 Sep (asked Wed 4, received
+    # Fri 6: 2 working days) and Tue 17 - Wed 18 Sep (asked Mon 16, received Wed 18: 2 working days), so the
+    # deadline moves 4 working days: Tue 1, Wed 2, Thu 3, Fri 4 October.
+    pauses = [Pause(D(2024, 9, 4), D(2024, 9, 6)), Pause(D(2024, 9, 16), D(2024, 9, 18))]
+    assert due_date(D(2024, 9, 2), pauses=pauses) == D(2024, 10, 4)

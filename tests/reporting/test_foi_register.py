@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from reporting.models import ClarificationPause, FoiRequest, FoiStatus
 from schemes.models import Scheme
+from schemes.services import set_up_user
 from tests.factories import PlacementFactory
 
 D = datetime.date
@@ -306,3 +307,32 @@ def test_sign_in_and_sign_out_pages(client, world):
     response = client.post("/accounts/logout/", follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/logged-out/"
     assert "You have signed out" in response.content.decode()
+
+
+def test_the_register_pages_through_many_requests(as_user, world):
+    for number in range(30):
+        make_request(world.ons, reference=f"FOI-2024-{number:04d}", received_on=D(2024, 11, 1))
+    client = as_user("ons_foi")
+    first = client.get("/foi/?show=all")
+    assert len(first.context["table_rows"]) == 25
+    assert 'href="?show=all&amp;page=2"' in first.content.decode()
+    second = client.get("/foi/?show=all&page=2")
+    assert len(second.context["table_rows"]) == 5
+    shown = {row[0]["text"] for row in first.context["table_rows"] + second.context["table_rows"]}
+    assert len(shown) == 30
+
+
+def test_a_superuser_may_log_a_request_for_any_organisation(as_user, world):
+    response = as_user("superuser").post("/foi/new/", request_form(organisation=world.dwp.pk))
+    assert response.status_code == 302
+    assert FoiRequest.objects.get().organisation == world.dwp
+
+
+def test_the_owner_of_a_scheme_answers_for_the_whole_scheme(client, world):
+    client.force_login(set_up_user("dfe_foi", "foi", ["DFE"], password=world.password))
+    clis = Scheme.objects.get(code="CLIS")
+    response = client.post("/foi/new/", request_form(organisation=world.dfe.pk, scheme=clis.pk, whole_scheme="on"))
+    assert response.status_code == 302
+    foi_request = FoiRequest.objects.get()
+    assert foi_request.whole_scheme
+    assert "CLIS, all organisations, 2019 to 2024 (calendar years)" in client.get(response.url).content.decode()
