@@ -67,7 +67,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, db):
 def test_staff_without_the_foi_role_are_refused(as_user, username, world):
     foi_request = make_request(world.ons)
     client = as_user(username)
-    assert client.get("/foi/").status_code == 403
+    refused = client.get("/foi/")
+    assert refused.status_code == 403
+    assert "Only FOI officers can use the FOI register." in refused.content.decode()
     assert client.get("/foi/new/").status_code == 403
     assert client.get(f"/foi/{foi_request.pk}/").status_code == 403
     assert client.post(f"/foi/{foi_request.pk}/pack/").status_code == 403
