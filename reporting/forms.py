@@ -102,6 +102,13 @@ class FoiRequestForm(GovukFormMixin, forms.ModelForm):
         for name in ("first_year", "last_year"):
             self.fields[name].error_messages["invalid"] = "Enter a year as 4 digits, like 2023"
 
+    def clean_reference(self):
+        """References are compared without regard to case: FOI-2024-2480 and foi-2024-2480 are one request."""
+        value = self.cleaned_data["reference"].strip()
+        if FoiRequest.objects.filter(reference__iexact=value).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(self.Meta.error_messages["reference"]["unique"])
+        return value
+
     def clean_received_on(self):
         value = self.cleaned_data["received_on"]
         not_in_future(value, "Date received")

@@ -97,7 +97,7 @@ def test_the_form_lists_problems_in_an_error_summary_and_saves_nothing(as_user, 
     response = client.post(
         "/foi/new/",
         request_form(
-            reference="FOI-2024-0001",
+            reference=" foi-2024-0001 ",
             received_on="31/02/2025",
             questions="",
             first_year="2024",
