@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from reporting.models import FoiRequest
 from tests.factories import PlacementFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
