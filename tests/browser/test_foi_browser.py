@@ -167,3 +167,11 @@ def test_the_request_steps_are_accessible_too(page, live_server, world, screensh
     assert page.get_by_role("button", name="Sign out").is_visible()
     screenshot("14-register-phone")
     assert_accessible(page, "register on a phone")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, live_server, "ons_hr", world.password)
+    page.goto(f"{live_server.url}/foi/")
+    assert page.get_by_role("heading", name="You do not have access to this page").is_visible()
+    screenshot("15-refused")
+    assert_accessible(page, "refused (403)")

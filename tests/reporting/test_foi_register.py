@@ -338,3 +338,13 @@ def test_the_owner_of_a_scheme_answers_for_the_whole_scheme(client, world):
     foi_request = FoiRequest.objects.get()
     assert foi_request.whole_scheme
     assert "CLIS, all organisations, 2019 to 2024 (calendar years)" in client.get(response.url).content.decode()
+
+
+def test_administrators_keep_the_holiday_overrides_in_the_admin(as_user):
+    client = as_user("superuser")
+    response = client.post(
+        "/admin/reporting/holidayoverride/add/", {"date": "2026-06-01", "name": "State occasion", "kind": "add"}
+    )
+    assert response.status_code == 302
+    assert "State occasion" in client.get("/admin/reporting/holidayoverride/").content.decode()
+    assert as_user("ons_foi").get("/admin/reporting/holidayoverride/").status_code == 403
