@@ -14,13 +14,18 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from schemes.choices import Role
+from schemes.choices import OrganisationKind, Role
 from schemes.models import Membership, Organisation, Scheme
 
 from . import foi_dates
 
 # How many working days ahead counts as "due soon" on the register.
 DUE_SOON_WORKING_DAYS = 5
+# The "appropriate limit" beyond which a request may be refused on cost (the FOI Fees Regulations 2004):
+# central government (departments and their agencies) and everyone else, at a fixed hourly rate.
+COST_LIMIT_CENTRAL_GOVERNMENT = 600
+COST_LIMIT_OTHER = 450
+COST_PER_HOUR = 25
 
 
 class YearBasis(models.TextChoices):
@@ -84,9 +89,6 @@ class FoiRequestQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
-
-    def closed(self):
-        return self.exclude(status__in=OPEN_STATUSES)
 
     def possibly_due_by(self, day: datetime.date):
         """Open requests whose deadline could fall on or before `day`: a database pre-filter (twenty working
@@ -216,6 +218,15 @@ class FoiRequest(models.Model):
             is_open=self.is_open,
             working_days_left=None if due_on is None else foi_dates.working_days_between(today, due_on, calendar),
         )
+
+    @property
+    def cost_limit(self) -> int:
+        """The appropriate limit in pounds for the organisation answering."""
+        central = self.organisation.kind in (OrganisationKind.DEPARTMENT, OrganisationKind.AGENCY)
+        return COST_LIMIT_CENTRAL_GOVERNMENT if central else COST_LIMIT_OTHER
+
+    def cost_limit_description(self) -> str:
+        return f"£{self.cost_limit} ({self.cost_limit // COST_PER_HOUR} hours at £{COST_PER_HOUR} an hour)"
 
     def scope_description(self) -> str:
         """The scope in words, for the register and the pack's file name."""

@@ -138,6 +138,7 @@ def _summary_rows(foi_request: FoiRequest, deadline, calendar) -> list[dict]:
         {"key": "Questions", "value": foi_request.questions},
         {"key": "Organisation answering", "value": foi_request.organisation.name},
         {"key": "Scope", "value": foi_request.scope_description()},
+        {"key": "Cost limit", "value": foi_request.cost_limit_description()},
     ]
     if foi_request.status == "answered":
         sent = foi_request.sent_summary

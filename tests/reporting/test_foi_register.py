@@ -11,7 +11,7 @@ from django.urls import reverse
 from reporting.models import ClarificationPause, FoiRequest, FoiStatus
 from schemes.models import Scheme
 from schemes.services import set_up_user
-from tests.factories import PlacementFactory
+from tests.factories import OrganisationFactory, PlacementFactory
 
 D = datetime.date
 TODAY = datetime.datetime(2025, 1, 15, 10, 0, tzinfo=datetime.UTC)
@@ -88,6 +88,7 @@ def test_an_foi_officer_logs_a_request_and_sees_its_due_date(as_user, world):
     # Received Thu 19 Dec 2024: the 20th working day is Wed 22 Jan 2025 (see test_foi_dates.py).
     assert "Wednesday 22 January 2025" in page
     assert "FOI-2024-2480 is in the register." in page
+    assert "£600 (24 hours at £25 an hour)" in page  # ONS is central government
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -348,3 +349,8 @@ def test_administrators_keep_the_holiday_overrides_in_the_admin(as_user):
     assert response.status_code == 302
     assert "State occasion" in client.get("/admin/reporting/holidayoverride/").content.decode()
     assert as_user("ons_foi").get("/admin/reporting/holidayoverride/").status_code == 403
+
+
+def test_the_cost_limit_is_lower_outside_central_government(world):
+    council = OrganisationFactory(code="DERBY", name="Derby City Council", kind="council")
+    assert make_request(council, reference="DCC-1").cost_limit_description() == "£450 (18 hours at £25 an hour)"
