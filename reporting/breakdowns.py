@@ -134,10 +134,11 @@ class Breakdown:
     def margin(self, dimensions: Sequence[str]) -> Breakdown:
         """The same counts summed down to some of the dimensions (a sub-table)."""
         positions = [self.dimensions.index(dim) for dim in dimensions]
-        summed: dict[Key, int] = {}
+        summed: dict[Key, int] = dict.fromkeys(itertools.product(*(self.categories[dim] for dim in dimensions)), 0)
         for key, value in self.counts.items():
-            sub = tuple(key[i] for i in positions)
-            summed[sub] = summed.get(sub, 0) + value
+            if value:
+                sub = tuple(key[i] for i in positions)
+                summed[sub] = summed.get(sub, 0) + value
         return Breakdown(
             tuple(dimensions), {dim: self.categories[dim] for dim in dimensions}, summed, self.scope, self.measure
         )
