@@ -5,8 +5,10 @@ pack for one department under 1 second, with 1,000,000 placements.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cl_bench python bench/populate.py --placements 1000000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cl_bench python bench/bench_reporting.py [--runs 5]
 
-Timings are medians of interleaved runs (ORM, then hand SQL, then ORM...), so load from other processes on the
-machine hits both sides alike. Prints a Markdown table for BENCHMARKS.md.
+Timings come from interleaved runs (service, then hand SQL, then service...), so load from other processes on
+the machine hits both sides alike; medians and bests are both shown. The service's time includes everything a
+caller waits for (finding the scheme and organisation, the GROUP BY, naming the categories); the hand SQL is
+only the GROUP BY with the organisation ids written in. Prints Markdown tables for BENCHMARKS.md.
 """
 
 import argparse
@@ -57,14 +59,18 @@ def timed(function) -> float:
     return time.perf_counter() - started
 
 
-def compare(runs: int, orm, sql: str, params: list) -> tuple[float, float]:
+def compare(runs: int, orm, sql: str, params: list) -> tuple[list[float], list[float]]:
     orm()  # warm both: caches and plans
     run_sql(sql, params)
     orm_times, sql_times = [], []
     for _ in range(runs):
         orm_times.append(timed(orm))
         sql_times.append(timed(lambda: run_sql(sql, params)))
-    return statistics.median(orm_times), statistics.median(sql_times)
+    return orm_times, sql_times
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def pack_phases(scope: Scope) -> tuple[float, float, float, int]:
@@ -115,11 +121,16 @@ def main() -> None:
          hand_sql("{year}, location_id, grade_id, latest_outcome", in_department), [today]),
     ]  # fmt: skip
     print(f"Placements in the database: {placements:,}; medians of {args.runs} interleaved runs.\n")
-    print("| breakdown | ORM service | hand-written SQL | ratio |")
-    print("|---|---:|---:|---:|")
+    print("| breakdown | service, median | hand SQL, median | ratio | service, best | hand SQL, best | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, orm, sql, params in cases:
-        orm_time, sql_time = compare(args.runs, orm, sql, params)
-        print(f"| {name} | {orm_time * 1000:.0f} ms | {sql_time * 1000:.0f} ms | {orm_time / sql_time:.2f} |")
+        orm_times, sql_times = compare(args.runs, orm, sql, params)
+        medians = statistics.median(orm_times), statistics.median(sql_times)
+        bests = min(orm_times), min(sql_times)
+        print(
+            f"| {name} | {ms(medians[0])} | {ms(medians[1])} | {medians[0] / medians[1]:.2f} "
+            f"| {ms(bests[0])} | {ms(bests[1])} | {bests[0] / bests[1]:.2f} |"
+        )
 
     print("\n| FOI pack, end to end | median | counting | protection | audit | workbook |")
     print("|---|---:|---:|---:|---:|---:|")

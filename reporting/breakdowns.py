@@ -297,15 +297,16 @@ def _count(queryset, scope: Scope, by: tuple[str, ...], as_at: datetime.date | N
     in one region) are added together."""
     aliases = {f"dim_{dimension}": _group_expression(dimension, scope, as_at) for dimension in by}
     grouped = list(queryset.values(**aliases).annotate(hires=Count("*")).order_by().values_list(*aliases, "hires"))
-    namers = [_namer(dimension, scope) for dimension in by]
-    observed: list[dict[str, tuple]] = [{} for _ in by]
-    named_rows = []
-    for row in grouped:
-        names = [namer(value) for namer, value in zip(namers, row, strict=False)]
-        for position, (label, sort_key) in enumerate(names):
-            observed[position][label] = sort_key
-        named_rows.append((tuple(label for label, _ in names), row[-1]))
-    categories = {dimension: _categories(dimension, observed[i], scope) for i, dimension in enumerate(by)}
+    # Name each distinct grouped value once (there are far fewer values than grouped rows).
+    names = [
+        {value: namer(value) for value in {row[position] for row in grouped}}
+        for position, namer in enumerate(_namer(dimension, scope) for dimension in by)
+    ]
+    named_rows = [(tuple(names[i][value][0] for i, value in enumerate(row[:-1])), row[-1]) for row in grouped]
+    categories = {
+        dimension: _categories(dimension, dict(names[position].values()), scope)
+        for position, dimension in enumerate(by)
+    }
     counts: dict[Key, int] = dict.fromkeys(itertools.product(*(categories[dim] for dim in by)), 0)
     for key, hires_counted in named_rows:
         counts[key] = counts.get(key, 0) + hires_counted
