@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Subquery, When
+from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
@@ -161,20 +161,29 @@ class Breakdown:
         return [dict(zip(self.dimensions, key, strict=True), count=self.count(*key)) for key in self.cells()]
 
 
+# How deep organisations may nest under the one a scope names (department > agency > directorate > team...).
+NESTING_LEVELS = 6
+
+
+def organisation_and_units(code: str):
+    """The ids of the organisation with this code and of those nested under it, as a subquery (so the count
+    needs no separate round trip to look them up)."""
+    match = Q()
+    for depth in range(NESTING_LEVELS):
+        match |= Q(**{"parent__" * depth + "code__iexact": code})
+    return Organisation.objects.filter(match).values("pk")
+
+
 def hires(scope: Scope, as_at: datetime.date | None = None):
-    """The placements a scope counts as hires: started on or before `as_at` (today by default)."""
+    """The placements a scope counts as hires: started on or before `as_at` (today by default).
+
+    Codes are matched inside the query; `check_scope` says which one is unknown when nothing matches."""
     as_at = as_at or timezone.localdate()
     queryset = Placement.objects.filter(started_on__isnull=False, started_on__lte=as_at)
     if scope.scheme:
-        scheme = Scheme.objects.filter(code__iexact=scope.scheme).first()
-        if scheme is None:
-            raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
-        queryset = queryset.filter(scheme=scheme)
+        queryset = queryset.filter(scheme_id__in=Scheme.objects.filter(code__iexact=scope.scheme).values("pk"))
     if scope.organisation:
-        organisation = Organisation.objects.filter(code__iexact=scope.organisation).first()
-        if organisation is None:
-            raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
-        queryset = queryset.filter(organisation_id__in=Organisation.objects.descendant_ids([organisation]))
+        queryset = queryset.filter(organisation_id__in=organisation_and_units(scope.organisation))
     if scope.business_unit:
         queryset = queryset.filter(business_unit__iexact=scope.business_unit)
     first_day, last_day = scope.date_range()
@@ -183,6 +192,14 @@ def hires(scope: Scope, as_at: datetime.date | None = None):
     if last_day:
         queryset = queryset.filter(started_on__lte=last_day)
     return queryset
+
+
+def check_scope(scope: Scope) -> None:
+    """Raise a BreakdownError naming the scheme or organisation code that does not exist."""
+    if scope.scheme and not Scheme.objects.filter(code__iexact=scope.scheme).exists():
+        raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
+    if scope.organisation and not Organisation.objects.filter(code__iexact=scope.organisation).exists():
+        raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
 
 
 def _year_expression(scope: Scope):
@@ -297,6 +314,8 @@ def _count(queryset, scope: Scope, by: tuple[str, ...], as_at: datetime.date | N
     in one region) are added together."""
     aliases = {f"dim_{dimension}": _group_expression(dimension, scope, as_at) for dimension in by}
     grouped = list(queryset.values(**aliases).annotate(hires=Count("*")).order_by().values_list(*aliases, "hires"))
+    if not grouped:
+        check_scope(scope)  # nothing counted: make sure it is not because a code is wrong
     # Name each distinct grouped value once (there are far fewer values than grouped rows).
     names = [
         {value: namer(value) for value in {row[position] for row in grouped}}
