@@ -177,11 +177,17 @@ def organisation_and_units(code: str):
 def hires(scope: Scope, as_at: datetime.date | None = None):
     """The placements a scope counts as hires: started on or before `as_at` (today by default).
 
-    Codes are matched inside the query; `check_scope` says which one is unknown when nothing matches."""
+    The organisation is matched inside the query; `check_scope` says if its code is unknown when nothing
+    matches."""
     as_at = as_at or timezone.localdate()
     queryset = Placement.objects.filter(started_on__isnull=False, started_on__lte=as_at)
     if scope.scheme:
-        queryset = queryset.filter(scheme_id__in=Scheme.objects.filter(code__iexact=scope.scheme).values("pk"))
+        # Looked up first: a literal scheme id lets PostgreSQL filter inside an index scan (twice as fast as
+        # a subquery joined in, measured in bench/bench_reporting.py).
+        scheme_id = Scheme.objects.filter(code__iexact=scope.scheme).values_list("pk", flat=True).first()
+        if scheme_id is None:
+            raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
+        queryset = queryset.filter(scheme_id=scheme_id)
     if scope.organisation:
         queryset = queryset.filter(organisation_id__in=organisation_and_units(scope.organisation))
     if scope.business_unit:
@@ -195,9 +201,7 @@ def hires(scope: Scope, as_at: datetime.date | None = None):
 
 
 def check_scope(scope: Scope) -> None:
-    """Raise a BreakdownError naming the scheme or organisation code that does not exist."""
-    if scope.scheme and not Scheme.objects.filter(code__iexact=scope.scheme).exists():
-        raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
+    """Raise a BreakdownError if the organisation code does not exist."""
     if scope.organisation and not Organisation.objects.filter(code__iexact=scope.organisation).exists():
         raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
 
