@@ -6,7 +6,7 @@ PORT ?= 8000
 # The embedded default: SQLite under var/, a file-system Celery broker, DEBUG on for local use.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test lint format check migrations schema install install-dev clean
+.PHONY: run test lint format check migrations schema install install-dev clean frontend
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+## frontend: the GOV.UK Design System assets (govuk-frontend, pinned in package-lock.json) built into static/govuk/
+static/govuk/govuk-frontend.min.css: package-lock.json frontend/govuk.scss scripts/build-govuk.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+frontend: static/govuk/govuk-frontend.min.css
+
 ## run: install, migrate, load demo data and users, then serve web + Celery worker + beat on :$(PORT)
-run: install
+run: install frontend
 	mkdir -p var/broker/processed var/cache var/media  # the embedded file-system broker and cache live here
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py seed_demo
@@ -34,7 +40,7 @@ run: install
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: install what the tests need, then run the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
-test: install-dev
+test: install-dev frontend
 	$(PY) -m pytest
 
 ## lint: ruff lint and format check, and no model change without a migration
@@ -48,4 +54,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf var staticfiles
+	rm -rf var staticfiles static/govuk node_modules

@@ -1,9 +1,12 @@
 """Top-level URLs: each app brings its own urls module; this file only wires them together."""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
 
 from . import views
+from .forms import GovukAuthenticationForm
 
 admin.site.site_header = "Care leaver employment schemes"
 admin.site.site_title = "Care leaver schemes admin"
@@ -13,4 +16,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=GovukAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logged-out/", TemplateView.as_view(template_name="registration/logged_out.html"), name="logged_out"),
+    path("foi/", include("reporting.urls")),
 ]

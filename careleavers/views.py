@@ -1,14 +1,16 @@
 """Project-level pages that belong to no single app."""
 
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
 
 
+@login_required
 def home(request):
-    """Send people to where their work is; the admin is the HR entry point for now."""
-    return redirect("admin:index")
+    """A landing page listing the sections the user's role may use (from the navigation context)."""
+    return render(request, "home.html")
 
 
 def health(request):

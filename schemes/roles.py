@@ -16,11 +16,12 @@ RECORDS_EDIT = [
     for action in ("view", "add", "change", "delete")
 ]
 RECORDS_VIEW = [f"placements.view_{model}" for model in ("candidate", "placement", "outcome")]
+FOI_REGISTER = [f"reporting.{action}_foirequest" for action in ("view", "add", "change")]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.HR: REFERENCE_VIEW + RECORDS_EDIT,
     Role.MANAGER: REFERENCE_VIEW + RECORDS_VIEW,
-    Role.FOI: REFERENCE_VIEW,
+    Role.FOI: REFERENCE_VIEW + FOI_REGISTER,
     Role.API: [],
     Role.SCHEME_ADMIN: REFERENCE_VIEW
     + RECORDS_EDIT

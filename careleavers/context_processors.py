@@ -1,0 +1,46 @@
+"""Template context every staff page needs: the sections of the service the user may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url: str
+    description: str
+    current: bool = False
+
+
+def sections_for(user, path: str = "") -> list[Section]:
+    """The parts of the service `user` may use, for the navigation and the home page. A section is listed
+    only if the user holds the permission its pages check."""
+    if not user.is_authenticated:
+        return []
+    candidates = [
+        (
+            user.has_perm("reporting.view_foirequest"),
+            "FOI requests",
+            reverse("foi:register"),
+            "Log Freedom of Information requests, track their deadlines and produce the statistics pack.",
+        ),
+        (
+            user.is_staff,
+            "Records and reference data",
+            reverse("admin:index"),
+            "Enter and import placements, outcomes and reference data.",
+        ),
+    ]
+    return [
+        Section(label, url, description, current=path.startswith(url))
+        for allowed, label, url, description in candidates
+        if allowed
+    ]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    return {"navigation_sections": sections_for(user, request.path) if user else []}
