@@ -6,6 +6,7 @@ import datetime
 import openpyxl
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from reporting.models import FoiRequest
 from tests.factories import PlacementFactory
@@ -31,15 +32,15 @@ def test_an_foi_officer_logs_a_request_and_downloads_its_pack(page, live_server,
 
     page.goto(f"{live_server.url}/foi/")
     assert page.url.startswith(f"{live_server.url}/accounts/login/")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
-    assert page.locator("header").get_by_text("Care leaver employment schemes").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("header").get_by_text("Care leaver employment schemes")).to_be_visible()
     screenshot("01-sign-in")
     assert_accessible(page, "sign in")
 
     page.get_by_label("Username").fill("ons_foi")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").get_by_text("There is a problem").is_visible()
+    expect(page.get_by_role("alert").get_by_text("There is a problem")).to_be_visible()
     screenshot("02-sign-in-error")
     assert_accessible(page, "sign in with an error")
 
@@ -47,15 +48,15 @@ def test_an_foi_officer_logs_a_request_and_downloads_its_pack(page, live_server,
     page.get_by_label("Password").fill(world.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/foi/")
-    assert page.get_by_role("heading", name="FOI requests").is_visible()
+    expect(page.get_by_role("heading", name="FOI requests")).to_be_visible()
     screenshot("03-register-empty")
     assert_accessible(page, "register")
 
     page.get_by_role("button", name="Log a new request").click()
     page.get_by_role("button", name="Log the request").click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.get_by_role("link", name="Enter the FOI reference").is_visible()
-    assert summary.get_by_role("link", name="Enter the date received").is_visible()
+    expect(summary.get_by_role("link", name="Enter the FOI reference")).to_be_visible()
+    expect(summary.get_by_role("link", name="Enter the date received")).to_be_visible()
     assert page.title().startswith("Error: ")
     screenshot("04-new-request-errors")
     assert_accessible(page, "new request with errors")
@@ -73,14 +74,14 @@ def test_an_foi_officer_logs_a_request_and_downloads_its_pack(page, live_server,
     assert_accessible(page, "new request")
     page.get_by_role("button", name="Log the request").click()
 
-    assert page.get_by_role("heading", name="FOI-2024-2480").is_visible()
+    expect(page.get_by_role("heading", name="FOI-2024-2480")).to_be_visible()
     due = page.locator(".govuk-summary-list__row", has=page.get_by_text("Due", exact=True))
     assert "Wednesday 22 January 2025" in due.inner_text()
     screenshot("06-request-detail")
     assert_accessible(page, "request detail")
 
     page.get_by_role("button", name="Generate the pack").click()
-    assert page.get_by_text("The pack for FOI-2024-2480 is ready to download.").is_visible()
+    expect(page.get_by_text("The pack for FOI-2024-2480 is ready to download.")).to_be_visible()
     screenshot("07-request-with-pack")
     assert_accessible(page, "request detail with pack")
     with page.expect_download() as download_info:
@@ -95,12 +96,12 @@ def test_an_foi_officer_logs_a_request_and_downloads_its_pack(page, live_server,
     assert by_year["2024"] == 5
 
     page.get_by_role("link", name="Back to FOI requests").click()
-    assert page.get_by_role("link", name="FOI-2024-2480").is_visible()
+    expect(page.get_by_role("link", name="FOI-2024-2480")).to_be_visible()
     screenshot("08-register")
     assert_accessible(page, "register with a request")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("heading", name="You have signed out").is_visible()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
     screenshot("09-signed-out")
     assert_accessible(page, "signed out")
 
@@ -121,19 +122,20 @@ def test_the_request_steps_are_accessible_too(page, live_server, world, screensh
     )
     sign_in(page, live_server, "ons_foi", world.password)
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("link", name="FOI requests").first.is_visible()
+    expect(page.get_by_role("link", name="FOI requests").first).to_be_visible()
     screenshot("10-home")
     assert_accessible(page, "home")
 
     page.goto(f"{live_server.url}/foi/{foi_request.pk}/")
     page.get_by_role("link", name="Ask for a clarification").click()
     page.get_by_role("button", name="Stop the clock").click()
-    assert page.locator(".govuk-error-summary").get_by_role("link", name="Enter the date clarification").is_visible()
+    error_summary = page.locator(".govuk-error-summary")
+    expect(error_summary.get_by_role("link", name="Enter the date clarification")).to_be_visible()
     screenshot("11-clarification-errors")
     assert_accessible(page, "ask for a clarification, with an error")
     page.get_by_label("Date clarification was asked for").fill("03/04/2025")
     page.get_by_role("button", name="Stop the clock").click()
-    assert page.get_by_text("Clock stopped: waiting for a clarification").is_visible()
+    expect(page.get_by_text("Clock stopped: waiting for a clarification")).to_be_visible()
     assert_accessible(page, "request detail, clock stopped")
 
     page.get_by_role("link", name="Record the clarification received").click()
@@ -149,7 +151,7 @@ def test_the_request_steps_are_accessible_too(page, live_server, world, screensh
     page.get_by_role("link", name="Extend for the public interest test").click()
     page.get_by_label("Extra working days").fill("25")
     page.get_by_role("button", name="Extend the deadline").click()
-    assert page.locator(".govuk-error-summary").get_by_text("An extension is at most 20 working days").is_visible()
+    expect(page.locator(".govuk-error-summary").get_by_text("An extension is at most 20 working days")).to_be_visible()
     screenshot("12-extension-errors")
     assert_accessible(page, "extension, with an error")
 
@@ -162,9 +164,9 @@ def test_the_request_steps_are_accessible_too(page, live_server, world, screensh
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"{live_server.url}/foi/?show=all")
     menu = page.get_by_role("button", name="Menu")
-    assert menu.is_visible()  # the service navigation collapses on a phone, and opens on demand
+    expect(menu).to_be_visible()  # the service navigation collapses on a phone, and opens on demand
     menu.click()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     screenshot("14-register-phone")
     assert_accessible(page, "register on a phone")
 
@@ -172,6 +174,6 @@ def test_the_request_steps_are_accessible_too(page, live_server, world, screensh
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, "ons_hr", world.password)
     page.goto(f"{live_server.url}/foi/")
-    assert page.get_by_role("heading", name="You do not have access to this page").is_visible()
+    expect(page.get_by_role("heading", name="You do not have access to this page")).to_be_visible()
     screenshot("15-refused")
     assert_accessible(page, "refused (403)")
