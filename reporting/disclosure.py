@@ -298,6 +298,7 @@ class _RangeModel:
         lp.a_matrix_.value_ = np.array(values)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis feasible
         self.highs.passModel(lp)
         self.all_columns = np.arange(linked.n_vars, dtype=np.int32)
 
