@@ -76,8 +76,10 @@ class Rule:
 
     def possible_values(self, shown: int) -> tuple[int, int]:
         """The true counts a reader knows could lie behind a published number (inclusive)."""
-        if not self.rounding_base or shown == 0:
+        if not self.rounding_base:
             return shown, shown
+        if shown == 0:  # a true zero, unless small counts that round to 0 are shown rather than hidden
+            return 0, 0 if self.threshold > self.rounding_base // 2 else self.rounding_base // 2
         low = shown - self.rounding_base // 2
         return max(low, 0), low + self.rounding_base - 1
 

@@ -243,6 +243,8 @@ def test_rounding_rule_shows_multiples_of_the_base_rounding_half_up():
     rule = Rule.ons_10_5()
     assert [rule.shown(v) for v in (0, 10, 12, 13, 17, 18)] == [0, 10, 10, 15, 15, 20]
     assert rule.possible_values(15) == (13, 17)
+    assert rule.possible_values(0) == (0, 0)  # 1 to 9 are hidden, so a 0 shown is a true zero
+    assert Rule(threshold=1, rounding_base=5).possible_values(0) == (0, 2)
     assert [value for value in range(12) if rule.is_primary(value)] == list(range(1, 10))
 
 
