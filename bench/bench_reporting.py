@@ -99,8 +99,8 @@ def pack_phases(scope: Scope) -> tuple[float, float, float, int]:
 
 
 def small_numbers_case(years: int, locations: int, grades: int) -> list[Breakdown]:
-    """A pack's tables over a synthetic year x location x grade x outcome cube of mostly 0s, 1s and 2s: the
-    hardest kind of pack to protect (many small cells, all linked)."""
+    """A pack's tables over a synthetic year x location x grade x outcome cube where a year x site cell holds
+    about 3 hires: the hardest kind of pack to protect (many small cells, all linked)."""
     rng = random.Random(years * 10_000 + locations * 100 + grades)
     categories = {
         "year": tuple(str(2015 + i) for i in range(years)),
@@ -108,7 +108,8 @@ def small_numbers_case(years: int, locations: int, grades: int) -> list[Breakdow
         "grade": tuple(f"Grade {i + 1}" for i in range(grades)),
         "outcome": tuple(f"Outcome {i + 1}" for i in range(11)),
     }
-    counts = {key: rng.choice([0] * 12 + [1, 1, 2]) for key in itertools.product(*categories.values())}
+    one_in = grades * 11 / 3  # so that a year x site cell holds about 3 hires
+    counts = {key: int(rng.random() * one_in < 1) for key in itertools.product(*categories.values())}
     finest = Breakdown(tuple(categories), categories, counts)
     return [finest.margin(spec.dimensions) for spec in PACK_TABLES]
 
