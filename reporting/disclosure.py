@@ -178,6 +178,13 @@ class _LinkedTables:
     def __init__(self, tables: Sequence[Breakdown]):
         if not tables:
             raise ValueError("No tables to protect.")
+        if len({table.measure for table in tables}) > 1:
+            raise ValueError("The tables of one output must count the same people (e.g. outcomes as at the same date).")
+        dimensions = {dim for table in tables for dim in table.dimensions}
+        if {"location", "region"} <= dimensions:
+            # Regions are sums of locations: the equations below treat dimensions as independent, so they
+            # would not see what a location table gives away about a region table or the other way round.
+            raise ValueError("Protect tables by location and by region as separate outputs, not together.")
         self.tables = list(tables)
         self.categories: dict[str, tuple[str, ...]] = {}
         for table in tables:

@@ -270,3 +270,13 @@ def test_api_rows_carry_a_null_count_for_hidden_cells():
     assert rows[0] == {"year": "2019", "location": "Site 1", "count": None, "suppressed": True}
     assert all(isinstance(row["count"], int) for row in rows if not row.get("suppressed"))
     assert published.total() == {"count": 24}
+
+
+def test_tables_that_cannot_be_protected_together_are_refused():
+    by_location = two_way([[3, 8], [7, 6]], column_dim="location")
+    by_region = two_way([[3, 8], [7, 6]], column_dim="region")
+    with pytest.raises(ValueError, match="location and by region"):
+        protect([by_location, by_region], Rule())
+    earlier = Breakdown(by_location.dimensions, by_location.categories, by_location.counts, measure="hires as at 2020")
+    with pytest.raises(ValueError, match="same people"):
+        protect([by_location, earlier], Rule())
