@@ -210,11 +210,16 @@ def _year_expression(scope: Scope):
 
 
 def _latest_outcome_expression(as_at: datetime.date | None):
-    """The latest outcome code as at a date: the kept-up-to-date column for today, the history otherwise."""
-    if as_at is None or as_at >= timezone.localdate():
-        return F("latest_outcome")
+    """The latest outcome code as at a date (today by default). The kept-up-to-date column answers for every
+    placement whose latest outcome is dated on or before then; only the others (outcomes recorded ahead, or a
+    report as at a past date) look in the outcome history."""
+    as_at = as_at or timezone.localdate()
     latest = Outcome.objects.filter(placement=OuterRef("pk"), on__lte=as_at).order_by("-on", "-pk")
-    return Subquery(latest.values("code")[:1], output_field=CharField())
+    return Case(
+        When(Q(latest_outcome_on__isnull=True) | Q(latest_outcome_on__lte=as_at), then=F("latest_outcome")),
+        default=Subquery(latest.values("code")[:1]),
+        output_field=CharField(),
+    )
 
 
 def _group_expression(dimension: str, scope: Scope, as_at: datetime.date | None):
