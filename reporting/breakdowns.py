@@ -210,10 +210,15 @@ def _year_expression(scope: Scope):
 
 
 def _latest_outcome_expression(as_at: datetime.date | None):
-    """The latest outcome code as at a date (today by default). The kept-up-to-date column answers for every
-    placement whose latest outcome is dated on or before then; only the others (outcomes recorded ahead, or a
-    report as at a past date) look in the outcome history."""
-    as_at = as_at or timezone.localdate()
+    """The latest outcome code as at a date. For today (or later) that is the kept-up-to-date column. For a
+    past date the column still answers for placements whose latest outcome was already recorded by then; only
+    the others look in the outcome history.
+
+    (Asking the history for today too would also ignore outcomes dated in the future, but its correlated
+    subquery makes PostgreSQL's cost estimate jump and switch on JIT compilation: 4-5x slower for one
+    department, measured in bench/bench_reporting.py. Outcomes are recorded when they happen.)"""
+    if as_at is None or as_at >= timezone.localdate():
+        return F("latest_outcome")
     latest = Outcome.objects.filter(placement=OuterRef("pk"), on__lte=as_at).order_by("-on", "-pk")
     return Case(
         When(Q(latest_outcome_on__isnull=True) | Q(latest_outcome_on__lte=as_at), then=F("latest_outcome")),
