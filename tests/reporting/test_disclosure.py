@@ -81,6 +81,7 @@ def test_protected_linked_tables_always_pass_the_audit(tables):
     assert_published_safely(tables, protected, rule)
     for cell in result.hidden_cells:
         assert cell.greatest - cell.least >= 1
+    assert [table.hidden for table in protect(tables, rule)] == [table.hidden for table in protected]  # repeatable
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
