@@ -5,10 +5,11 @@ All the tables of one output (an FOI pack, an API answer) are treated as one set
 finest underlying cells: every published number, totals included, is the sum of some of those cells. A hidden
 count is safe when, over all non-negative cell values that reproduce everything published, it can still take
 at least two whole values, and (for a small count) a value of 0 or one at or above the threshold: nobody can
-tell it is "a small number" or which one. `audit` checks this by linear programming (scipy's HiGHS): the
+tell it is "a small number" or which one. `audit` checks this by linear programming (HiGHS, via highspy): the
 minimum and maximum of each hidden cell subject to every published number. `protect` hides the primary cells
-(1 to threshold-1), then repeatedly hides the smallest cell that shares a row, column or total with a hidden
-cell the audit cannot yet clear, until it clears them all. See docs/decisions/0030-disclosure-control.md.
+(1 to threshold-1), then, while some hidden cell is not yet safe, hides one more cell sharing a row, column or
+total with it (preferring small, non-zero, detailed cells), until all are safe. Deterministic. See
+docs/decisions/0030-disclosure-control.md.
 
 A cell key is a tuple with one entry per dimension of its table: a category, or `TOTAL` (None) for the total
 over that dimension; so `("2023", TOTAL)` is the 2023 row total and `(TOTAL, TOTAL)` the grand total.
