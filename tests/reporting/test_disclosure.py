@@ -224,21 +224,35 @@ def test_the_audit_catches_a_small_count_shown_and_a_number_shown_in_one_table_b
     nothing_hidden = ProtectedTable(table, Rule(), hidden=frozenset(), primary=frozenset())
     assert any("small count 3 is shown" in problem for problem in audit([table], [nothing_hidden]).problems)
     by_year = table.margin(["year"])
-    (safe_two_way,) = protect([table], Rule())
+    row_hidden = ProtectedTable(
+        table, Rule(), hidden=frozenset({("2019", "Site 1"), ("2019", "Site 2"), ("2019", TOTAL)}), primary=frozenset()
+    )
     year_shown = ProtectedTable(by_year, Rule(), hidden=frozenset(), primary=frozenset())
-    hidden_totals = {key for key in safe_two_way.hidden if key[1] is TOTAL}
-    if hidden_totals:
-        problems = audit([table, by_year], [safe_two_way, year_shown]).problems
-        assert any("hidden in one table and shown in another" in problem for problem in problems)
+    problems = audit([table, by_year], [row_hidden, year_shown]).problems
+    assert "year 2019 is hidden in one table and shown in another" in problems
 
 
-def test_the_audit_knows_a_range_pinned_between_one_and_four_gives_a_small_count_away():
+def test_the_audit_knows_a_cell_pinned_by_the_rest_of_its_column():
     table = two_way([[2, 2], [8, 9]])
     row_hidden = ProtectedTable(
         table, Rule(), hidden=frozenset({("2019", "Site 1"), ("2019", "Site 2"), ("2019", TOTAL)}), primary=frozenset()
     )
     # Column totals 10 and 11 less the second row (8 and 9) pin both hidden cells at 2.
-    assert not audit([table], [row_hidden]).passed
+    problems = audit([table], [row_hidden]).problems
+    assert "table 1, year 2019, location Site 1: it can be worked out exactly (2)" in problems
+
+
+def test_the_audit_knows_a_range_between_one_and_four_gives_a_small_count_away():
+    """x + y = 4 (its row) and y + 1 = 3 at most (its column): x is 1 to 4, so known to be small."""
+    table = two_way([[2, 2], [8, 1]])
+    interior = frozenset(key for key in table.cells())
+    all_cells_hidden = ProtectedTable(table, Rule(), hidden=interior, primary=frozenset())
+    result = audit([table], [all_cells_hidden])
+    first = next(cell for cell in result.hidden_cells if cell.key == ("2019", "Site 1"))
+    assert (first.least, first.greatest) == (1, 4)
+    assert "table 1, year 2019, location Site 1: it is known to lie between 1 and 4, so it is known to be small" in (
+        result.problems
+    )
 
 
 def test_rounding_rule_shows_multiples_of_the_base_rounding_half_up():
