@@ -1,7 +1,7 @@
 """Top-level URLs: each app brings its own urls module; this file only wires them together."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("careleavers.api_urls")),
 ]
