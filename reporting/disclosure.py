@@ -1,0 +1,481 @@
+"""Disclosure control for published counts: primary suppression, optional rounding, secondary suppression,
+and an audit that proves no hidden count can be worked out from what is published.
+
+All the tables of one output (an FOI pack, an API answer) are treated as one set of linear equations over the
+finest underlying cells: every published number, totals included, is the sum of some of those cells. A hidden
+count is safe when, over all non-negative cell values that reproduce everything published, it can still take
+at least two whole values, and (for a small count) a value of 0 or one at or above the threshold: nobody can
+tell it is "a small number" or which one. `audit` checks this by linear programming (scipy's HiGHS): the
+minimum and maximum of each hidden cell subject to every published number. `protect` hides the primary cells
+(1 to threshold-1), then repeatedly hides the smallest cell that shares a row, column or total with a hidden
+cell the audit cannot yet clear, until it clears them all. See docs/decisions/0030-disclosure-control.md.
+
+A cell key is a tuple with one entry per dimension of its table: a category, or `TOTAL` (None) for the total
+over that dimension; so `("2023", TOTAL)` is the 2023 row total and `(TOTAL, TOTAL)` the grand total.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from .breakdowns import Breakdown
+
+TOTAL = None
+CellKey = tuple[str | None, ...]
+Identity = frozenset  # of (dimension, category) pairs: which finest cells a published number adds up
+EPSILON = 1e-6
+
+
+class DisclosureError(RuntimeError):
+    """An output that cannot be published safely (it failed its audit); the message says which cell and why."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which counts are hidden and how the rest are shown."""
+
+    threshold: int = 5  # counts from 1 to threshold-1 are hidden; zeros are shown
+    rounding_base: int = 0  # 0: exact counts; 5 or 10: shown counts rounded to the nearest multiple
+    symbol: str = "[c]"
+
+    def __post_init__(self):
+        if self.threshold < 1:
+            raise ValueError("The disclosure threshold must be at least 1.")
+        if self.rounding_base < 0:
+            raise ValueError("The rounding base cannot be negative.")
+
+    @classmethod
+    def from_settings(cls) -> Rule:
+        """The rule configured by DISCLOSURE_THRESHOLD / DISCLOSURE_ROUNDING_BASE / DISCLOSURE_SYMBOL."""
+        return cls(
+            threshold=settings.DISCLOSURE_THRESHOLD,
+            rounding_base=settings.DISCLOSURE_ROUNDING_BASE,
+            symbol=settings.DISCLOSURE_SYMBOL,
+        )
+
+    @classmethod
+    def ons_10_5(cls, symbol: str = "[c]") -> Rule:
+        """The ONS "10-5" preset: counts under 10 hidden, every other count rounded to the nearest 5."""
+        return cls(threshold=10, rounding_base=5, symbol=symbol)
+
+    def is_primary(self, value: int) -> bool:
+        """A count hidden for its own sake: more than zero and under the threshold."""
+        return 0 < value < self.threshold
+
+    def shown(self, value: int) -> int:
+        """The number published for a true count (rounded half up when a rounding base is set)."""
+        if not self.rounding_base or value == 0:
+            return value
+        return self.rounding_base * ((value + self.rounding_base // 2) // self.rounding_base)
+
+    def possible_values(self, shown: int) -> tuple[int, int]:
+        """The true counts a reader knows could lie behind a published number (inclusive)."""
+        if not self.rounding_base or shown == 0:
+            return shown, shown
+        low = shown - self.rounding_base // 2
+        return max(low, 0), low + self.rounding_base - 1
+
+    def describe(self) -> str:
+        """The rule in plain English, for the Notes sheet and API documentation."""
+        if self.threshold > 1:
+            text = (
+                f"Counts from 1 to {self.threshold - 1} are not shown, to protect the people counted; "
+                f"they appear as {self.symbol}. Zeros are true zeros and are shown as 0."
+            )
+        else:
+            text = "No count is hidden for being small."
+        if self.rounding_base:
+            text += (
+                f" Every other count, totals included, is rounded to the nearest {self.rounding_base}; totals "
+                f"are worked out from the unrounded counts and then rounded, so they may not equal the sum "
+                f"of the rounded counts shown."
+            )
+        text += (
+            f" Where a hidden count could otherwise be worked out from the other numbers published (by "
+            f"subtracting from a total, or from another table in the same output), further counts are also "
+            f"shown as {self.symbol}, choosing the smallest that protect it."
+        )
+        return text
+
+
+@dataclass(frozen=True)
+class ProtectedTable:
+    """A breakdown as published: which cells (margins included) are hidden, and the numbers shown."""
+
+    breakdown: Breakdown
+    rule: Rule
+    hidden: frozenset = field(repr=False)  # of CellKey
+    primary: frozenset = field(repr=False)  # the hidden cells hidden for their own sake
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.breakdown.dimensions
+
+    def keys(self) -> list[CellKey]:
+        """Every published cell: the categories, then the totals, in report order."""
+        return list(table_keys(self.breakdown))
+
+    def true_value(self, key: CellKey) -> int:
+        return true_value(self.breakdown, key)
+
+    def is_hidden(self, key: CellKey) -> bool:
+        return tuple(key) in self.hidden
+
+    def value(self, key: CellKey) -> int | None:
+        """The number published, or None when the cell is hidden."""
+        key = tuple(key)
+        return None if key in self.hidden else self.rule.shown(self.true_value(key))
+
+    def display(self, key: CellKey) -> int | str:
+        """What a spreadsheet cell shows: the number, or the symbol."""
+        value = self.value(key)
+        return self.rule.symbol if value is None else value
+
+    def rows(self) -> list[dict]:
+        """The categories as rows, e.g. {"year": "2023-24", "location": "Titchfield", "count": None,
+        "suppressed": True}; the shape of the statistics API."""
+        result = []
+        for key in self.breakdown.keys():  # noqa: SIM118 (Breakdown is not a mapping)
+            row = dict(zip(self.dimensions, key, strict=True), count=self.value(key))
+            if row["count"] is None:
+                row["suppressed"] = True
+            result.append(row)
+        return result
+
+    def total(self) -> dict:
+        """The grand total in the API's shape: {"count": 12} or {"count": None, "suppressed": True}."""
+        key = (TOTAL,) * len(self.dimensions)
+        value = self.value(key)
+        return {"count": value} if value is not None else {"count": None, "suppressed": True}
+
+
+def table_keys(breakdown: Breakdown) -> Iterable[CellKey]:
+    """Every cell of a table with its totals: each dimension's categories followed by TOTAL."""
+    return itertools.product(*((*breakdown.categories[dim], TOTAL) for dim in breakdown.dimensions))
+
+
+def true_value(breakdown: Breakdown, key: CellKey) -> int:
+    """The true count of a cell or total (totals summed from the categories)."""
+    if TOTAL not in key:
+        return breakdown.count(*key)
+    fixed = [(position, category) for position, category in enumerate(key) if category is not TOTAL]
+    return sum(value for cell, value in breakdown.counts.items() if all(cell[pos] == cat for pos, cat in fixed))
+
+
+class _LinkedTables:
+    """The tables of one output as linear equations over their finest underlying cells.
+
+    Variables are the cells of the finest cross-classification of the dimensions that tables share (the
+    "core"); a table with a dimension no other table has (outcomes by year) gets its own block of variables,
+    tied to the core by its shared margins. For the linear relaxation this is exact, and it keeps the
+    problem small (years x locations x grades, not x outcomes as well)."""
+
+    def __init__(self, tables: Sequence[Breakdown]):
+        if not tables:
+            raise ValueError("No tables to protect.")
+        self.tables = list(tables)
+        self.categories: dict[str, tuple[str, ...]] = {}
+        for table in tables:
+            for dim in table.dimensions:
+                known = self.categories.get(dim, ())
+                self.categories[dim] = known + tuple(c for c in table.categories[dim] if c not in known)
+        self.dim_order = list(self.categories)
+        dims_of = [set(table.dimensions) for table in tables]
+        private = [dims - set().union(*(d for j, d in enumerate(dims_of) if j != i)) for i, dims in enumerate(dims_of)]
+        if len(tables) == 1:
+            private = [set()]
+        shared = set().union(*(dims - own for dims, own in zip(dims_of, private, strict=True)))
+        self.core_dims = [dim for dim in self.dim_order if dim in shared]
+        self.n_vars = 0
+        self.blocks: list[tuple[list[str], dict]] = []  # (dims, {category tuple: variable index})
+        core_index = self._add_block(self.core_dims)
+        self.links: list[list[tuple[int, float]]] = []
+        for table, own in zip(tables, private, strict=True):
+            if not own:
+                continue
+            block_dims = [dim for dim in self.dim_order if dim in table.dimensions]
+            block_index = self._add_block(block_dims)
+            link_dims = [dim for dim in block_dims if dim not in own]
+            for combination in itertools.product(*(self.categories[dim] for dim in link_dims)):
+                fixed = dict(zip(link_dims, combination, strict=True))
+                row = [(v, 1.0) for v in self._block_vars(block_index, fixed)]
+                row += [(v, -1.0) for v in self._block_vars(core_index, fixed)]
+                self.links.append(row)
+        # Every published cell, by identity: the set of (dimension, category) it fixes.
+        self.truth: dict[Identity, int] = {}
+        self.cells_of: dict[Identity, list[tuple[int, CellKey]]] = {}
+        for index, table in enumerate(tables):
+            for key in table_keys(table):
+                identity = self.identity(table, key)
+                value = true_value(table, key)
+                if self.truth.setdefault(identity, value) != value:
+                    raise ValueError(
+                        f"The tables disagree on {describe_identity(identity)}: {self.truth[identity]} and {value}."
+                    )
+                self.cells_of.setdefault(identity, []).append((index, key))
+        self._vars_cache: dict[Identity, list[int]] = {}
+
+    def _add_block(self, dims: list[str]) -> int:
+        variables = {}
+        for combination in itertools.product(*(self.categories[dim] for dim in dims)):
+            variables[combination] = self.n_vars
+            self.n_vars += 1
+        self.blocks.append((dims, variables))
+        return len(self.blocks) - 1
+
+    def _block_vars(self, block: int, fixed: dict[str, str]) -> list[int]:
+        dims, variables = self.blocks[block]
+        positions = [(dims.index(dim), category) for dim, category in fixed.items()]
+        return [v for combination, v in variables.items() if all(combination[p] == c for p, c in positions)]
+
+    def identity(self, table: Breakdown, key: CellKey) -> Identity:
+        """What a cell adds up, independent of the table it is in. A dimension with one category fixes
+        nothing, so `(2023, Newport)` with Newport the only location is the same number as 2023's total."""
+        return frozenset(
+            (dim, category)
+            for dim, category in zip(table.dimensions, key, strict=True)
+            if category is not TOTAL and len(self.categories[dim]) > 1
+        )
+
+    def variables(self, identity: Identity) -> list[int]:
+        """The finest cells a published number is the sum of."""
+        if identity not in self._vars_cache:
+            fixed = dict(identity)
+            block = next(
+                i for i, (dims, _) in enumerate(self.blocks) if set(fixed) <= set(dims)
+            )  # the core first, else the one block holding a table-private dimension
+            self._vars_cache[identity] = self._block_vars(block, fixed)
+        return self._vars_cache[identity]
+
+    def order(self, identity: Identity) -> tuple:
+        """A deterministic order of cells: finest first, then by dimension and category order."""
+        return (
+            -len(identity),
+            sorted((self.dim_order.index(d), self.categories[d].index(c)) for d, c in identity),
+        )
+
+    def bounds(self, target: Identity, published: dict[Identity, tuple[int, int]]) -> tuple[float, float]:
+        """The least and greatest value `target` can take given the published numbers (linear relaxation)."""
+        rows, columns, data, upper = [], [], [], []
+        equality_rows, equality_columns, equality_data = [], [], []
+        n_equalities = 0
+        for link in self.links:
+            for variable, coefficient in link:
+                equality_rows.append(n_equalities)
+                equality_columns.append(variable)
+                equality_data.append(coefficient)
+            n_equalities += 1
+        equality_rhs = [0.0] * n_equalities
+        n_inequalities = 0
+        for identity, (low, high) in published.items():
+            variables = self.variables(identity)
+            if low == high:
+                equality_rows.extend([n_equalities] * len(variables))
+                equality_columns.extend(variables)
+                equality_data.extend([1.0] * len(variables))
+                equality_rhs.append(float(low))
+                n_equalities += 1
+            else:
+                for sign, limit in ((1.0, high), (-1.0, -low)):
+                    rows.extend([n_inequalities] * len(variables))
+                    columns.extend(variables)
+                    data.extend([sign] * len(variables))
+                    upper.append(float(limit))
+                    n_inequalities += 1
+        a_eq = csr_matrix((equality_data, (equality_rows, equality_columns)), shape=(n_equalities, self.n_vars))
+        a_ub = csr_matrix((data, (rows, columns)), shape=(n_inequalities, self.n_vars)) if n_inequalities else None
+        objective = np.zeros(self.n_vars)
+        objective[self.variables(target)] = 1.0
+        results = []
+        for sign in (1.0, -1.0):
+            solution = linprog(
+                sign * objective,
+                A_ub=a_ub,
+                b_ub=upper or None,
+                A_eq=a_eq if n_equalities else None,
+                b_eq=equality_rhs or None,
+                bounds=(0, None),
+                method="highs",
+            )
+            if solution.status == 3:  # unbounded: only a maximum can be
+                results.append(math.inf)
+            elif solution.status != 0:
+                raise DisclosureError(f"The audit could not solve for {describe_identity(target)}: {solution.message}")
+            else:
+                results.append(sign * solution.fun)
+        return results[0], results[1]
+
+
+def describe_identity(identity: Identity) -> str:
+    if not identity:
+        return "the grand total"
+    return ", ".join(f"{dim} {category}" for dim, category in sorted(identity))
+
+
+def _safe(low: float, high: float, primary: bool, rule: Rule) -> tuple[bool, str]:
+    """Whether a hidden cell's range of possible values protects it, and if not why."""
+    least, greatest = math.ceil(low - EPSILON), (math.floor(high + EPSILON) if high != math.inf else math.inf)
+    if greatest - least < 1:
+        return False, f"it can be worked out exactly ({least})"
+    if primary and least > 0 and greatest < rule.threshold:
+        return False, f"it is known to lie between {least} and {greatest}, so it is known to be small"
+    return True, ""
+
+
+def _published(linked: _LinkedTables, hidden: set, rule: Rule) -> dict[Identity, tuple[int, int]]:
+    return {
+        identity: rule.possible_values(rule.shown(value))
+        for identity, value in linked.truth.items()
+        if identity not in hidden
+    }
+
+
+def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[ProtectedTable]:
+    """Primary and secondary suppression of the tables of one output, jointly (shared totals agree)."""
+    rule = rule or Rule.from_settings()
+    linked = _LinkedTables(tables)
+    primary = {identity for identity, value in linked.truth.items() if rule.is_primary(value)}
+    hidden = set(primary)
+    cleared: set[Identity] = set()  # hiding more only widens ranges, so a cleared cell stays cleared
+    while True:
+        failing = None
+        published = _published(linked, hidden, rule)
+        for identity in sorted(hidden - cleared, key=linked.order):
+            low, high = linked.bounds(identity, published)
+            if _safe(low, high, identity in primary, rule)[0]:
+                cleared.add(identity)
+            else:
+                failing = identity
+                break
+        if failing is None:
+            break
+        hidden.add(_next_suppression(linked, failing, hidden))
+    return [
+        ProtectedTable(
+            breakdown=table,
+            rule=rule,
+            hidden=frozenset(key for key in table_keys(table) if linked.identity(table, key) in hidden),
+            primary=frozenset(key for key in table_keys(table) if linked.identity(table, key) in primary),
+        )
+        for table in tables
+    ]
+
+
+def _next_suppression(linked: _LinkedTables, failing: Identity, hidden: set) -> Identity:
+    """The published cell to hide next: one sharing a row, column or total with `failing`, preferring
+    non-zero counts (zeros are true and informative), then detailed cells over totals (totals are what
+    readers most want), then the smallest; if none is left there, one that overlaps it; else any."""
+
+    def preference(identity):
+        value = linked.truth[identity]
+        return (value == 0, -len(identity), value, linked.order(identity))
+
+    candidates = set()
+    for table_index, key in linked.cells_of[failing]:
+        table = linked.tables[table_index]
+        for position, dim in enumerate(table.dimensions):
+            for category in (*table.categories[dim], TOTAL):
+                neighbour = key[:position] + (category,) + key[position + 1 :]
+                candidates.add(linked.identity(table, neighbour))
+    candidates -= hidden | {failing}
+    if not candidates:
+        failing_vars = set(linked.variables(failing))
+        candidates = {
+            identity
+            for identity in linked.truth
+            if identity not in hidden and failing_vars & set(linked.variables(identity))
+        }
+    if not candidates:
+        candidates = set(linked.truth) - hidden
+    if not candidates:
+        raise DisclosureError(f"Cannot protect {describe_identity(failing)}: every cell is already hidden.")
+    return min(candidates, key=preference)
+
+
+@dataclass(frozen=True)
+class CellAudit:
+    """One hidden cell's range of possible values given everything published."""
+
+    table: int
+    key: CellKey
+    value: int
+    least: float
+    greatest: float
+    safe: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    hidden_cells: tuple[CellAudit, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def raise_if_failed(self) -> None:
+        if self.problems:
+            raise DisclosureError("The output failed its disclosure audit: " + "; ".join(self.problems))
+
+
+def audit(tables: Sequence[Breakdown], protected: Sequence[ProtectedTable]) -> AuditResult:
+    """Check an output as published, independently of how it was protected:
+    every shown number is the (rounded) truth and none is a small count; a number shown in one table is not
+    hidden in another; and every hidden cell has a range of possible values, given everything shown (by
+    linear programming), of at least two whole numbers that does not pin it as small."""
+    problems: list[str] = []
+    if len(tables) != len(protected):
+        return AuditResult((), ("the output does not have one protected table per table",))
+    rule = protected[0].rule
+    linked = _LinkedTables(tables)
+    shown_as: dict[Identity, set[bool]] = {}
+    for index, (table, published) in enumerate(zip(tables, protected, strict=True)):
+        if published.rule != rule:
+            problems.append(f"table {index + 1} uses a different rule")
+        for key in table_keys(table):
+            identity = linked.identity(table, key)
+            value = true_value(table, key)
+            shown = published.value(key)
+            shown_as.setdefault(identity, set()).add(shown is None)
+            if shown is None:
+                continue
+            if rule.is_primary(value):
+                problems.append(f"table {index + 1}, {_key_text(table, key)}: the small count {value} is shown")
+            if shown != rule.shown(value):
+                problems.append(f"table {index + 1}, {_key_text(table, key)}: shows {shown}, not {rule.shown(value)}")
+    for identity, statuses in shown_as.items():
+        if len(statuses) > 1:
+            problems.append(f"{describe_identity(identity)} is hidden in one table and shown in another")
+    hidden = {identity for identity, statuses in shown_as.items() if True in statuses}
+    published = {
+        linked.identity(table, key): rule.possible_values(table_published.value(key))
+        for table, table_published in zip(tables, protected, strict=True)
+        for key in table_keys(table)
+        if table_published.value(key) is not None
+    }
+    results = []
+    for identity in sorted(hidden, key=linked.order):
+        value = linked.truth[identity]
+        low, high = linked.bounds(identity, published)
+        safe, reason = _safe(low, high, rule.is_primary(value), rule)
+        index, key = linked.cells_of[identity][0]
+        results.append(CellAudit(index, key, value, low, high, safe, reason))
+        if not safe:
+            problems.append(f"table {index + 1}, {_key_text(linked.tables[index], key)}: {reason}")
+    return AuditResult(tuple(results), tuple(problems))
+
+
+def _key_text(table: Breakdown, key: CellKey) -> str:
+    return ", ".join(
+        f"{dim} {'Total' if category is TOTAL else category}"
+        for dim, category in zip(table.dimensions, key, strict=True)
+    )

@@ -1,0 +1,225 @@
+"""The FOI pack: an xlsx workbook laid out as the Analysis Function guidance on releasing statistics in
+spreadsheets asks (interfaces.md section 2): Cover, Contents, Notes, then one sheet per table, each holding
+one real Excel table with its title in A1, no merged cells and no blank rows or columns inside the table.
+
+All tables of a pack are protected together and the pack is only produced when it passes its audit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .breakdowns import DIMENSION_LABELS, NO_OUTCOME, Breakdown, Scope, count_hires, count_outcomes
+from .disclosure import TOTAL, AuditResult, ProtectedTable, Rule, audit, protect
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class PackTable:
+    """One table sheet of the pack: what it counts and by what."""
+
+    sheet: str
+    title: str
+    dimensions: tuple[str, ...]
+    outcomes: bool = False
+
+
+PACK_TABLES = (
+    PackTable("Table_1", "Hires by year", ("year",)),
+    PackTable("Table_2", "Hires by year and location", ("year", "location")),
+    PackTable("Table_3", "Hires by year and grade", ("year", "grade")),
+    PackTable("Table_4", "Hires by location and grade", ("location", "grade")),
+    PackTable("Table_5", "Hires by year and latest outcome", ("year", "outcome"), outcomes=True),
+)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A built pack: the workbook's bytes, and what went into it (for tests and the FOI register)."""
+
+    content: bytes
+    tables: tuple[ProtectedTable, ...]
+    audit: AuditResult
+
+
+def safe_text(value):
+    """Text a spreadsheet would run as a formula is written as text (prefixed with an apostrophe)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def protected_pack_tables(scope: Scope, rule: Rule) -> tuple[list[Breakdown], list[ProtectedTable], AuditResult]:
+    """Count every table of the pack, protect them together and audit the result (raising if it fails)."""
+    breakdowns = [
+        count_outcomes(scope, spec.dimensions) if spec.outcomes else count_hires(scope, spec.dimensions)
+        for spec in PACK_TABLES
+    ]
+    protected = protect(breakdowns, rule)
+    result = audit(breakdowns, protected)
+    result.raise_if_failed()
+    return breakdowns, protected, result
+
+
+def build_pack(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> bytes:
+    """The FOI pack for a scope as xlsx bytes. Raises DisclosureError if it cannot be published safely."""
+    return build_pack_with_details(scope, reference=reference, rule=rule).content
+
+
+def build_pack_with_details(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> Pack:
+    rule = rule or Rule.from_settings()
+    _, protected, result = protected_pack_tables(scope, rule)
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "Cover"
+    _write_cover(cover, scope, reference)
+    _write_contents(workbook.create_sheet("Contents"))
+    _write_notes(workbook.create_sheet("Notes"), scope, rule)
+    for spec, table in zip(PACK_TABLES, protected, strict=True):
+        _write_table(workbook.create_sheet(spec.sheet), spec, table)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Pack(buffer.getvalue(), tuple(protected), result)
+
+
+def _title(sheet, text: str) -> None:
+    sheet["A1"] = safe_text(text)
+    sheet["A1"].font = Font(bold=True, size=14)
+
+
+def _write_rows(sheet, rows: list[tuple], first_row: int) -> None:
+    for offset, row in enumerate(rows):
+        for column, value in enumerate(row, start=1):
+            sheet.cell(row=first_row + offset, column=column, value=safe_text(value))
+
+
+def _write_cover(sheet, scope: Scope, reference: str) -> None:
+    _title(sheet, "Care leavers hired through employment schemes: freedom of information response")
+    rows = [
+        ("FOI reference", reference or "None given"),
+        ("What this covers", scope.describe()),
+        ("Date produced", timezone.localdate().strftime("%d %B %Y")),
+        ("Contact", settings.FOI_CONTACT_EMAIL),
+        (
+            "About these tables",
+            "Counts of care leavers hired (placements started) and their outcomes. "
+            "Small counts are hidden to protect the people counted: see the Notes sheet.",
+        ),
+    ]
+    _write_rows(sheet, rows, first_row=3)
+    for row in range(3, 3 + len(rows)):
+        sheet.cell(row=row, column=1).font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 100
+
+
+def _write_contents(sheet) -> None:
+    _title(sheet, "Contents")
+    sheet["A2"] = "This worksheet contains one table. Select a sheet name to go to that table."
+    header_row = 3
+    _write_rows(sheet, [("Sheet", "Table title")], header_row)
+    for offset, spec in enumerate(PACK_TABLES, start=1):
+        cell = sheet.cell(row=header_row + offset, column=1, value=spec.sheet)
+        cell.hyperlink = f"#'{spec.sheet}'!A1"
+        cell.style = "Hyperlink"
+        sheet.cell(row=header_row + offset, column=2, value=spec.title)
+    _add_table(sheet, "contents", header_row, header_row + len(PACK_TABLES), 2)
+    sheet.column_dimensions["A"].width = 14
+    sheet.column_dimensions["B"].width = 50
+
+
+def _notes(scope: Scope, rule: Rule) -> list[tuple[str, str]]:
+    year = (
+        "Financial years, 1 April to 31 March: 2023-24 runs from 1 April 2023 to 31 March 2024. A hire counts in "
+        "the financial year of its start date."
+        if scope.year_basis == "financial"
+        else "Calendar years, 1 January to 31 December. A hire counts in the calendar year of its start date."
+    )
+    return [
+        (
+            "Hire",
+            "A care leaver who started a placement (internship, fixed-term appointment or apprenticeship) "
+            "on the scheme. Offers not yet started, and offers withdrawn before a start, are not hires.",
+        ),
+        ("Year", year),
+        ("Location", "The site or town where the person was placed."),
+        (
+            "Grade",
+            "The grade of the post on starting. Organisations' own pay grades are counted as the Civil "
+            "Service grade or apprenticeship level they correspond to.",
+        ),
+        (
+            "Latest outcome",
+            "What had last been recorded for the person on the date this workbook was produced: "
+            "still in post, contract extended, made permanent, transferred to another department, completed and "
+            "moved into education, employment or training, completed and not in education, employment or training, "
+            "did not pass probation, left early, withdrew before start, or not known (recorded as not known). "
+            f"'{NO_OUTCOME}' means nothing has been recorded yet.",
+        ),
+        ("Suppression rule", rule.describe()),
+        (rule.symbol, "Confidential: the count is hidden to protect the people counted (see the suppression rule)."),
+        (
+            "Total",
+            "Totals are counted from the underlying records, so each table's totals agree with the other "
+            "tables in this workbook.",
+        ),
+    ]
+
+
+def _write_notes(sheet, scope: Scope, rule: Rule) -> None:
+    _title(sheet, "Notes")
+    sheet["A2"] = "This worksheet contains one table of definitions and the symbols used."
+    notes = _notes(scope, rule)
+    _write_rows(sheet, [("Term", "Meaning"), *notes], first_row=3)
+    _add_table(sheet, "notes", 3, 3 + len(notes), 2)
+    sheet.column_dimensions["A"].width = 20
+    sheet.column_dimensions["B"].width = 120
+
+
+def _write_table(sheet, spec: PackTable, table: ProtectedTable) -> None:
+    _title(sheet, f"{spec.title} ({spec.sheet.replace('_', ' ')})")
+    sheet["A2"] = f"This worksheet contains one table. Hidden counts are shown as {table.rule.symbol}: see Notes."
+    header_row = 3
+    breakdown = table.breakdown
+    row_dim = spec.dimensions[0]
+    if len(spec.dimensions) == 1:
+        header = (DIMENSION_LABELS[row_dim], "Number of hires")
+        body = [(category, table.display((category,))) for category in breakdown.categories[row_dim]]
+        body.append(("Total", table.display((TOTAL,))))
+    else:
+        column_dim = spec.dimensions[1]
+        columns = breakdown.categories[column_dim]
+        header = (DIMENSION_LABELS[row_dim], *columns, "Total")
+        body = [
+            (category, *(table.display((category, column)) for column in (*columns, TOTAL)))
+            for category in breakdown.categories[row_dim]
+        ]
+        body.append(("Total", *(table.display((TOTAL, column)) for column in (*columns, TOTAL))))
+    _write_rows(sheet, [header, *body], header_row)
+    _add_table(sheet, spec.sheet.lower(), header_row, header_row + len(body), len(header))
+    sheet.column_dimensions["A"].width = 24
+    for column in range(2, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(12, min(40, len(str(header[column - 1])) + 2))
+
+
+def _add_table(sheet, name: str, header_row: int, last_row: int, columns: int) -> None:
+    reference = f"A{header_row}:{get_column_letter(columns)}{last_row}"
+    table = Table(displayName=name, ref=reference)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
+    sheet.add_table(table)
+
+
+def pack_filename(scope: Scope, reference: str = "", today: datetime.date | None = None) -> str:
+    """A file name that says what the pack is, e.g. `FOI-2024-2480-GFiE-ONS-2024-11-23.xlsx`."""
+    parts = [reference, scope.scheme, scope.organisation, (today or timezone.localdate()).isoformat()]
+    return "-".join(part for part in parts if part).replace("/", "-").replace(" ", "_") + ".xlsx"
