@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from placements.api.views import CandidateViewSet, OutcomeViewSet, PlacementViewSet
+from reporting.api.views import HiresStatsView, OutcomesStatsView
 from schemes.api.views import GradeViewSet, LocationViewSet, OrganisationViewSet, SchemeViewSet
 
 router = DefaultRouter()
@@ -20,7 +21,15 @@ router.register("outcomes", OutcomeViewSet, basename="outcome")
 app_name = "api"
 urlpatterns = [
     # The schema is the one thing anyone may read; the docs page needs a signed-in user or a token.
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[IsAuthenticated]), name="docs"),
+    path(
+        "schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]), name="schema"
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[IsAuthenticated]),
+        name="docs",
+    ),
+    path("stats/hires/", HiresStatsView.as_view(), name="stats-hires"),
+    path("stats/outcomes/", OutcomesStatsView.as_view(), name="stats-outcomes"),
     path("", include(router.urls)),
 ]

@@ -194,6 +194,8 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
 DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")
+# Statistics API answers are cached until records change (reporting/api/caching.py); this bounds their age.
+STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=60 * 60)
 
 FOI_CONTACT_EMAIL = env.str("FOI_CONTACT_EMAIL", default="foi@example.gov.uk")
 

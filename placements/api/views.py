@@ -20,8 +20,10 @@ class _RecordViewSet(viewsets.ModelViewSet):
             return super().destroy(request, *args, **kwargs)
         except ProtectedError as error:
             return Response(
-                {"detail": f"This record cannot be deleted while {len(error.protected_objects)} other record(s) "
-                 "depend on it; delete those first."},
+                {
+                    "detail": f"This record cannot be deleted while {len(error.protected_objects)} other record(s) "
+                    "depend on it; delete those first."
+                },
                 status=status.HTTP_409_CONFLICT,
             )
 
