@@ -118,7 +118,7 @@ class Breakdown:
     scope: Scope = field(default_factory=Scope)
     measure: str = "hires"
 
-    def keys(self) -> Iterator[Key]:
+    def cells(self) -> Iterator[Key]:
         """Every combination of categories, in report order."""
         return itertools.product(*(self.categories[dim] for dim in self.dimensions))
 
@@ -142,7 +142,7 @@ class Breakdown:
 
     def rows(self) -> list[dict]:
         """One dict per combination, e.g. {"year": "2023-24", "location": "Newport", "count": 7}."""
-        return [dict(zip(self.dimensions, key, strict=True), count=self.count(*key)) for key in self.keys()]
+        return [dict(zip(self.dimensions, key, strict=True), count=self.count(*key)) for key in self.cells()]
 
 
 def hires(scope: Scope, as_at: datetime.date | None = None):

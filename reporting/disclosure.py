@@ -21,10 +21,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 from django.conf import settings
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
 from .breakdowns import Breakdown
 
@@ -119,7 +118,7 @@ class ProtectedTable:
     def dimensions(self) -> tuple[str, ...]:
         return self.breakdown.dimensions
 
-    def keys(self) -> list[CellKey]:
+    def cells(self) -> list[CellKey]:
         """Every published cell: the categories, then the totals, in report order."""
         return list(table_keys(self.breakdown))
 
@@ -143,7 +142,7 @@ class ProtectedTable:
         """The categories as rows, e.g. {"year": "2023-24", "location": "Titchfield", "count": None,
         "suppressed": True}; the shape of the statistics API."""
         result = []
-        for key in self.breakdown.keys():  # noqa: SIM118 (Breakdown is not a mapping)
+        for key in self.breakdown.cells():
             row = dict(zip(self.dimensions, key, strict=True), count=self.value(key))
             if row["count"] is None:
                 row["suppressed"] = True
@@ -262,55 +261,73 @@ class _LinkedTables:
             sorted((self.dim_order.index(d), self.categories[d].index(c)) for d, c in identity),
         )
 
-    def bounds(self, target: Identity, published: dict[Identity, tuple[int, int]]) -> tuple[float, float]:
+    def range_model(self, published: dict[Identity, tuple[int, int]]) -> _RangeModel:
+        """A linear programme over the finest cells holding every published number (and the links)."""
+        return _RangeModel(self, published)
+
+
+class _RangeModel:
+    """One HiGHS model with a row per published number; hiding a number frees its row, so trying another
+    suppression and finding a hidden cell's least and greatest values reuse the same (warm) model."""
+
+    def __init__(self, linked: _LinkedTables, published: dict[Identity, tuple[int, int]]):
+        self.linked = linked
+        self.row_of: dict[Identity, int] = {}
+        starts, indices, values, lower, upper = [0], [], [], [], []
+        for link in linked.links:
+            indices.extend(variable for variable, _ in link)
+            values.extend(coefficient for _, coefficient in link)
+            starts.append(len(indices))
+            lower.append(0.0)
+            upper.append(0.0)
+        for identity in sorted(linked.truth, key=linked.order):
+            self.row_of[identity] = len(lower)
+            variables = linked.variables(identity)
+            indices.extend(variables)
+            values.extend([1.0] * len(variables))
+            starts.append(len(indices))
+            low, high = published.get(identity, (-highspy.kHighsInf, highspy.kHighsInf))
+            lower.append(float(low))
+            upper.append(float(high))
+        lp = highspy.HighsLp()
+        lp.num_col_ = linked.n_vars
+        lp.num_row_ = len(lower)
+        lp.col_cost_ = np.zeros(linked.n_vars)
+        lp.col_lower_ = np.zeros(linked.n_vars)
+        lp.col_upper_ = np.full(linked.n_vars, highspy.kHighsInf)
+        lp.row_lower_ = np.array(lower)
+        lp.row_upper_ = np.array(upper)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(values)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.all_columns = np.arange(linked.n_vars, dtype=np.int32)
+
+    def set_published(self, identity: Identity, possible: tuple[int, int] | None) -> None:
+        """Publish a number (the true values it allows) or, with None, hide it."""
+        low, high = possible if possible is not None else (-highspy.kHighsInf, highspy.kHighsInf)
+        self.highs.changeRowBounds(self.row_of[identity], float(low), float(high))
+
+    def bounds(self, target: Identity) -> tuple[float, float]:
         """The least and greatest value `target` can take given the published numbers (linear relaxation)."""
-        rows, columns, data, upper = [], [], [], []
-        equality_rows, equality_columns, equality_data = [], [], []
-        n_equalities = 0
-        for link in self.links:
-            for variable, coefficient in link:
-                equality_rows.append(n_equalities)
-                equality_columns.append(variable)
-                equality_data.append(coefficient)
-            n_equalities += 1
-        equality_rhs = [0.0] * n_equalities
-        n_inequalities = 0
-        for identity, (low, high) in published.items():
-            variables = self.variables(identity)
-            if low == high:
-                equality_rows.extend([n_equalities] * len(variables))
-                equality_columns.extend(variables)
-                equality_data.extend([1.0] * len(variables))
-                equality_rhs.append(float(low))
-                n_equalities += 1
-            else:
-                for sign, limit in ((1.0, high), (-1.0, -low)):
-                    rows.extend([n_inequalities] * len(variables))
-                    columns.extend(variables)
-                    data.extend([sign] * len(variables))
-                    upper.append(float(limit))
-                    n_inequalities += 1
-        a_eq = csr_matrix((equality_data, (equality_rows, equality_columns)), shape=(n_equalities, self.n_vars))
-        a_ub = csr_matrix((data, (rows, columns)), shape=(n_inequalities, self.n_vars)) if n_inequalities else None
-        objective = np.zeros(self.n_vars)
-        objective[self.variables(target)] = 1.0
+        cost = np.zeros(self.linked.n_vars)
+        cost[self.linked.variables(target)] = 1.0
+        self.highs.changeColsCost(len(cost), self.all_columns, cost)
         results = []
-        for sign in (1.0, -1.0):
-            solution = linprog(
-                sign * objective,
-                A_ub=a_ub,
-                b_ub=upper or None,
-                A_eq=a_eq if n_equalities else None,
-                b_eq=equality_rhs or None,
-                bounds=(0, None),
-                method="highs",
-            )
-            if solution.status == 3:  # unbounded: only a maximum can be
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            self.highs.changeObjectiveSense(sense)
+            self.highs.run()
+            status = self.highs.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                results.append(self.highs.getInfo().objective_function_value)
+            elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
                 results.append(math.inf)
-            elif solution.status != 0:
-                raise DisclosureError(f"The audit could not solve for {describe_identity(target)}: {solution.message}")
             else:
-                results.append(sign * solution.fun)
+                problem = self.highs.modelStatusToString(status)
+                raise DisclosureError(f"The audit could not solve for {describe_identity(target)}: {problem}")
         return results[0], results[1]
 
 
@@ -344,12 +361,12 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
     linked = _LinkedTables(tables)
     primary = {identity for identity, value in linked.truth.items() if rule.is_primary(value)}
     hidden = set(primary)
+    model = linked.range_model(_published(linked, hidden, rule))
     cleared: set[Identity] = set()  # hiding more only widens ranges, so a cleared cell stays cleared
     while True:
         failing = None
-        published = _published(linked, hidden, rule)
         for identity in sorted(hidden - cleared, key=linked.order):
-            low, high = linked.bounds(identity, published)
+            low, high = model.bounds(identity)
             if _safe(low, high, identity in primary, rule)[0]:
                 cleared.add(identity)
             else:
@@ -357,7 +374,9 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
                 break
         if failing is None:
             break
-        hidden.add(_next_suppression(linked, failing, hidden))
+        chosen = _next_suppression(linked, model, failing, hidden, primary, rule)
+        hidden.add(chosen)
+        model.set_published(chosen, None)
     return [
         ProtectedTable(
             breakdown=table,
@@ -369,23 +388,41 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
     ]
 
 
-def _next_suppression(linked: _LinkedTables, failing: Identity, hidden: set) -> Identity:
-    """The published cell to hide next: one sharing a row, column or total with `failing`, preferring
-    non-zero counts (zeros are true and informative), then detailed cells over totals (totals are what
-    readers most want), then the smallest; if none is left there, one that overlaps it; else any."""
+def _lines(linked: _LinkedTables, identity: Identity) -> set[Identity]:
+    """Every cell that shares a row, column or total with `identity`, in any table it appears in."""
+    neighbours = set()
+    for table_index, key in linked.cells_of[identity]:
+        table = linked.tables[table_index]
+        for position, dim in enumerate(table.dimensions):
+            for category in (*table.categories[dim], TOTAL):
+                neighbours.add(linked.identity(table, key[:position] + (category,) + key[position + 1 :]))
+    neighbours.discard(identity)
+    return neighbours
+
+
+CANDIDATES_TRIED = 8  # how many candidates are tried, in order of preference, for one that clears the cell
+
+
+def _next_suppression(
+    linked: _LinkedTables, model: _RangeModel, failing: Identity, hidden: set, primary: set, rule: Rule
+) -> Identity:
+    """The published cell to hide next to protect `failing`.
+
+    Candidates are the cells sharing a row, column or total with it, or with a hidden cell that does (so a
+    rectangle of four cells can be completed rather than hiding a total). They are tried in order of
+    preference: non-zero counts first (zeros are true and informative), then detailed cells before totals
+    (totals are what readers most want), then the smallest; the first that clears `failing` on its own is
+    chosen, else the most preferred. With no candidate left nearby, a cell that overlaps it, else any."""
 
     def preference(identity):
         value = linked.truth[identity]
         return (value == 0, -len(identity), value, linked.order(identity))
 
-    candidates = set()
-    for table_index, key in linked.cells_of[failing]:
-        table = linked.tables[table_index]
-        for position, dim in enumerate(table.dimensions):
-            for category in (*table.categories[dim], TOTAL):
-                neighbour = key[:position] + (category,) + key[position + 1 :]
-                candidates.add(linked.identity(table, neighbour))
-    candidates -= hidden | {failing}
+    near = _lines(linked, failing)
+    candidates = near - hidden
+    for neighbour in near & hidden:
+        candidates |= _lines(linked, neighbour) - hidden
+    candidates.discard(failing)
     if not candidates:
         failing_vars = set(linked.variables(failing))
         candidates = {
@@ -397,7 +434,14 @@ def _next_suppression(linked: _LinkedTables, failing: Identity, hidden: set) -> 
         candidates = set(linked.truth) - hidden
     if not candidates:
         raise DisclosureError(f"Cannot protect {describe_identity(failing)}: every cell is already hidden.")
-    return min(candidates, key=preference)
+    ordered = sorted(candidates, key=preference)
+    for candidate in ordered[:CANDIDATES_TRIED]:
+        model.set_published(candidate, None)
+        low, high = model.bounds(failing)
+        model.set_published(candidate, rule.possible_values(rule.shown(linked.truth[candidate])))
+        if _safe(low, high, failing in primary, rule)[0]:
+            return candidate
+    return ordered[0]
 
 
 @dataclass(frozen=True)
@@ -462,10 +506,11 @@ def audit(tables: Sequence[Breakdown], protected: Sequence[ProtectedTable]) -> A
         for key in table_keys(table)
         if table_published.value(key) is not None
     }
+    model = linked.range_model(published)
     results = []
     for identity in sorted(hidden, key=linked.order):
         value = linked.truth[identity]
-        low, high = linked.bounds(identity, published)
+        low, high = model.bounds(identity)
         safe, reason = _safe(low, high, rule.is_primary(value), rule)
         index, key = linked.cells_of[identity][0]
         results.append(CellAudit(index, key, value, low, high, safe, reason))

@@ -1,0 +1,215 @@
+"""The breakdown service counts hires and outcomes the way an FOI officer would count them by hand."""
+
+import datetime
+from collections import Counter
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from placements.models import Placement
+from reporting.breakdowns import NO_BUSINESS_UNIT, NO_OUTCOME, BreakdownError, Scope, count_hires, count_outcomes
+from schemes.models import Grade, Location, Organisation, Scheme
+from tests.factories import OutcomeFactory, PlacementFactory
+
+D = datetime.date
+TODAY = D(2025, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with time_machine.travel(datetime.datetime(2025, 6, 1, 12, 0), tick=False):
+        yield
+
+
+@pytest.fixture
+def ons_hires(world):
+    """GFiE hires at ONS: Newport and Titchfield, AO and EO, over several years (one year with none)."""
+    newport, titchfield = Location.objects.get(name="Newport"), Location.objects.get(name="Titchfield")
+    ao, eo = Grade.objects.get(code="AO"), Grade.objects.get(code="EO")
+    rows = [
+        (D(2019, 9, 2), newport, ao),
+        (D(2019, 9, 2), newport, eo),
+        (D(2020, 3, 31), titchfield, ao),  # financial year 2019-20
+        (D(2020, 4, 1), titchfield, ao),  # financial year 2020-21
+        (D(2022, 1, 10), newport, eo),
+        (D(2022, 11, 7), titchfield, eo),
+        (D(2022, 11, 7), newport, eo),
+        (D(2024, 2, 5), newport, ao),
+    ]
+    return [
+        hire(candidate__organisation=world.ons, location=location, grade=grade, started_on=start)
+        for start, location, grade in rows
+    ]
+
+
+@pytest.fixture
+def noise(world):
+    """Records the ONS GFiE scope must not count: another department, another scheme, an offer not yet
+    started, and a start date still in the future."""
+    clis = Scheme.objects.get(code="CLIS")
+    return [
+        hire(candidate__organisation=world.dwp, started_on=D(2022, 5, 1)),
+        hire(candidate__organisation=world.ons, scheme=clis, started_on=D(2022, 5, 1)),
+        PlacementFactory(candidate__organisation=world.ons, offered_on=D(2024, 1, 1), started_on=None),
+        PlacementFactory(candidate__organisation=world.ons, offered_on=D(2025, 5, 1), started_on=D(2025, 9, 1)),
+    ]
+
+
+def hire(**fields) -> Placement:
+    """A placement that started (no offer date, so any start date is allowed)."""
+    return PlacementFactory(offered_on=None, **fields)
+
+
+def hire_batch(size: int, **fields) -> list[Placement]:
+    return PlacementFactory.create_batch(size, offered_on=None, **fields)
+
+
+ONS_GFIE = Scope(scheme="GFiE", organisation="ONS")
+
+
+def test_hires_by_year_and_location_match_a_count_by_hand(ons_hires, noise):
+    breakdown = count_hires(ONS_GFIE, ["year", "location"])
+    by_hand = Counter((str(p.started_on.year), p.location.name) for p in ons_hires)
+    assert breakdown.categories["year"] == ("2019", "2020", "2021", "2022", "2023", "2024")
+    assert breakdown.categories["location"] == ("Newport", "Titchfield")
+    for key in breakdown.cells():
+        assert breakdown.count(*key) == by_hand[key]
+    assert breakdown.count("2021", "Newport") == 0  # a year with no hires is a real zero, not missing
+    assert breakdown.total == len(ons_hires)
+
+
+def test_financial_years_run_from_april_to_march(ons_hires):
+    breakdown = count_hires(Scope(scheme="GFiE", organisation="ONS", year_basis="financial"), ["year"])
+    assert breakdown.categories["year"] == ("2019-20", "2020-21", "2021-22", "2022-23", "2023-24")
+    assert breakdown.rows() == [
+        {"year": "2019-20", "count": 3},  # Sep 2019 twice and 31 March 2020
+        {"year": "2020-21", "count": 1},  # 1 April 2020
+        {"year": "2021-22", "count": 1},
+        {"year": "2022-23", "count": 2},
+        {"year": "2023-24", "count": 1},
+    ]
+
+
+def test_a_year_range_limits_the_hires_and_lists_every_year_in_it(ons_hires):
+    scope = Scope(scheme="GFiE", organisation="ONS", first_year=2021, last_year=2023)
+    breakdown = count_hires(scope, ["year"])
+    assert breakdown.rows() == [
+        {"year": "2021", "count": 0},
+        {"year": "2022", "count": 3},
+        {"year": "2023", "count": 0},
+    ]
+    financial = count_hires(
+        Scope(scheme="GFiE", organisation="ONS", year_basis="financial", first_year=2019, last_year=2019), ["year"]
+    )
+    assert financial.rows() == [{"year": "2019-20", "count": 3}]
+
+
+def test_grades_come_in_order_of_seniority_and_local_grades_count_as_their_band(world):
+    heo, g7 = Grade.objects.get(code="HEO"), Grade.objects.get(code="G7")
+    local = Grade.objects.create(
+        code="ONS-B1", name="ONS band 1", framework="local", rank=1, organisation=world.ons, band=heo
+    )
+    for grade in (g7, heo, local):
+        hire(candidate__organisation=world.ons, grade=grade)
+    breakdown = count_hires(ONS_GFIE, ["grade"])
+    assert breakdown.categories["grade"] == ("HEO", "G7")  # HEO ranks below G7 though it sorts after it
+    assert breakdown.rows() == [{"grade": "HEO", "count": 2}, {"grade": "G7", "count": 1}]
+
+
+def test_an_organisation_includes_the_units_nested_under_it(world):
+    unit = Organisation.objects.create(code="ONS-DSC", name="Data Science Campus", kind="unit", parent=world.ons)
+    hire(candidate__organisation=unit, business_unit="Data Science Campus")
+    hire(candidate__organisation=world.ons)
+    breakdown = count_hires(Scope(organisation="ons"), ["organisation", "business_unit"])
+    assert breakdown.count("ONS", NO_BUSINESS_UNIT) == 1
+    assert breakdown.count("ONS-DSC", "Data Science Campus") == 1
+    assert count_hires(Scope(organisation="ONS-DSC"), []).total == 1
+
+
+def test_regions_and_schemes_are_dimensions_too(world):
+    hire(candidate__organisation=world.ons, location=Location.objects.get(name="Cardiff"))
+    hire(candidate__organisation=world.ons, location=Location.objects.get(name="Newport"))
+    hire(
+        candidate__organisation=world.dwp,
+        location=Location.objects.get(name="Leeds"),
+        scheme=Scheme.objects.get(code="CLIS"),
+    )
+    breakdown = count_hires(Scope(), ["region", "scheme"])
+    assert breakdown.categories["region"] == ("Yorkshire and The Humber", "Wales")
+    assert breakdown.count("Wales", "GFiE") == 2
+    assert breakdown.count("Yorkshire and The Humber", "CLIS") == 1
+    assert breakdown.count("Wales", "CLIS") == 0
+
+
+def test_outcomes_count_each_hire_once_by_its_latest_outcome(world):
+    permanent = hire(candidate__organisation=world.ons, started_on=D(2022, 9, 5))
+    OutcomeFactory(placement=permanent, code="in_post", on=D(2022, 9, 5))
+    OutcomeFactory(placement=permanent, code="permanent", on=D(2023, 9, 5))
+    failed = hire(candidate__organisation=world.ons, started_on=D(2022, 10, 3))
+    OutcomeFactory(placement=failed, code="probation_failed", on=D(2023, 1, 9))
+    hire(candidate__organisation=world.ons, started_on=D(2023, 1, 16))  # nothing recorded
+
+    breakdown = count_outcomes(ONS_GFIE, ["outcome"])
+    assert breakdown.categories["outcome"][0] == "Still in post"
+    assert breakdown.categories["outcome"][-2:] == ("Not known", NO_OUTCOME)
+    assert breakdown.count("Made permanent") == 1
+    assert breakdown.count("Still in post") == 0
+    assert breakdown.count("Did not pass probation") == 1
+    assert breakdown.count(NO_OUTCOME) == 1
+    assert breakdown.total == 3
+
+
+def test_outcomes_as_at_a_past_date_use_the_history(world):
+    placement = hire(candidate__organisation=world.ons, started_on=D(2022, 9, 5))
+    OutcomeFactory(placement=placement, code="in_post", on=D(2022, 9, 5))
+    OutcomeFactory(placement=placement, code="permanent", on=D(2023, 9, 5))
+    hire(candidate__organisation=world.ons, started_on=D(2023, 12, 1))  # not yet a hire in June 2023
+
+    in_june_2023 = count_outcomes(ONS_GFIE, ["outcome"], as_at=D(2023, 6, 30))
+    assert in_june_2023.count("Still in post") == 1
+    assert in_june_2023.count("Made permanent") == 0
+    assert in_june_2023.total == 1
+    assert count_outcomes(ONS_GFIE, ["outcome"], as_at=TODAY).count("Made permanent") == 1
+
+
+@pytest.mark.parametrize(
+    ("scope", "by", "parameter"),
+    [
+        (Scope(scheme="NOPE"), ["year"], "scheme"),
+        (Scope(organisation="NOPE"), ["year"], "organisation"),
+        (Scope(), ["year", "colour"], "by"),
+        (Scope(), ["year", "location", "grade", "scheme"], "by"),
+        (Scope(), ["year", "year"], "by"),
+    ],
+)
+def test_bad_requests_name_the_parameter(world, scope, by, parameter):
+    with pytest.raises(BreakdownError) as error:
+        count_hires(scope, by)
+    assert error.value.parameter == parameter
+
+
+def test_bad_scopes_name_the_parameter():
+    with pytest.raises(BreakdownError, match="year_basis"):
+        Scope(year_basis="academic")
+    with pytest.raises(BreakdownError, match="from"):
+        Scope(first_year=2024, last_year=2020)
+
+
+def _queries(callable_) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        callable_()
+    return len(queries)
+
+
+@pytest.mark.parametrize("by", [["year", "location", "grade"], ["year", "outcome"], ["region", "business_unit"]])
+def test_the_number_of_queries_does_not_grow_with_the_number_of_placements(world, by):
+    hire_batch(5, candidate__organisation=world.ons)
+    few = _queries(lambda: count_hires(ONS_GFIE, by))
+    few_past = _queries(lambda: count_outcomes(ONS_GFIE, by, as_at=D(2024, 1, 1)))
+    hire_batch(95, candidate__organisation=world.ons, started_on=D(2021, 3, 1))
+    assert Placement.objects.count() == 100
+    assert _queries(lambda: count_hires(ONS_GFIE, by)) == few
+    assert _queries(lambda: count_outcomes(ONS_GFIE, by, as_at=D(2024, 1, 1))) == few_past
+    assert few <= 4  # scheme, organisation, nested organisations, and the one GROUP BY
