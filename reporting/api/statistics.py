@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from placements.models import RECORD_ROLES
 from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, Scope, count_hires, count_outcomes
-from reporting.disclosure import TOTAL, Rule
+from reporting.disclosure import TOTAL, Rule, table_keys
 from reporting.packs import PACK_TABLES, protected_pack_tables
 from schemes.choices import Role
 from schemes.models import Membership, Organisation, Scheme
@@ -222,7 +222,7 @@ def published_family(scheme: str | None, organisation: str | None, year_basis: s
         tables: dict[tuple[str, ...], dict[tuple, int | None]] = {}
         for table in protected:
             categories.update(table.breakdown.categories)
-            tables[table.dimensions] = {tuple(key): table.value(key) for key in table.keys()}  # noqa: SIM118 (not a mapping)
+            tables[table.dimensions] = {tuple(key): table.value(key) for key in table_keys(table.breakdown)}
         years = tuple(int(label[:4]) for label in categories.get("year", ()))
         return PublishedFamily(years, categories, tables)
 
@@ -266,8 +266,17 @@ def answer_published(query: StatsQuery, rule: Rule) -> dict:
     def figure(fixed: dict[str, str]) -> int | None:
         if not slicing or "year" in fixed:
             return family.value(fixed)
-        values = [family.value({**fixed, "year": _year_label(year, query.year_basis)}) for year in years]
-        return None if None in values else sum(values)
+        inside = [family.value({**fixed, "year": _year_label(year, query.year_basis)}) for year in years]
+        if None not in inside:
+            return sum(inside)
+        # Equally derived from published numbers: the all-years figure less the years outside the range.
+        every_year = family.value(fixed)
+        outside = [
+            family.value({**fixed, "year": _year_label(year, query.year_basis)})
+            for year in family.years
+            if year not in years
+        ]
+        return None if every_year is None or None in outside else every_year - sum(outside)
 
     row_categories = [
         [_year_label(year, query.year_basis) for year in years]

@@ -19,4 +19,6 @@ def as_user(world):
 @pytest.fixture(autouse=True)
 def fresh_cache(settings, tmp_path):
     """Each test its own empty cache (statistics and throttling counters live there)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
