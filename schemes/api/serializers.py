@@ -1,8 +1,13 @@
-"""Reference data as API clients see it: codes first, because the statistics and records use codes."""
+"""Reference data as API clients see it: codes first, because the statistics and records use codes.
+
+Small positive numbers carry an explicit maximum: the model field's limit depends on the database (SQLite has
+none), and the committed OpenAPI schema must be the same whichever database generated it."""
 
 from rest_framework import serializers
 
 from schemes.models import Grade, Location, Organisation, Scheme
+
+SMALL_POSITIVE_MAX = 32767  # PositiveSmallIntegerField on PostgreSQL
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -27,6 +32,7 @@ class GradeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Grade
         fields = ["id", "code", "name", "framework", "rank", "aliases", "organisation", "band"]
+        extra_kwargs = {"rank": {"max_value": SMALL_POSITIVE_MAX}}
 
 
 class SchemeSerializer(serializers.ModelSerializer):
@@ -35,3 +41,4 @@ class SchemeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scheme
         fields = ["id", "code", "name", "kind", "owner", "length_months"]
+        extra_kwargs = {"length_months": {"max_value": SMALL_POSITIVE_MAX}}
