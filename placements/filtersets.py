@@ -5,6 +5,7 @@ values are given by code (scheme, organisation, grade) or name (location), the w
 """
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from schemes.models import Grade, Location, Organisation, Scheme
@@ -27,6 +28,15 @@ class _OrganisationTreeFilter(django_filters.ModelChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": Organisation.objects.descendant_ids([value])})
 
 
+class _BoundedIntegerFilter(django_filters.NumberFilter):
+    """A whole number within bounds: out-of-range input is a 400 naming the filter, never a database error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, min_value: int = 0, max_value: int = 2**63 - 1, **kwargs):
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+
+
 class PlacementFilterSet(django_filters.FilterSet):
     scheme = django_filters.ModelChoiceFilter(queryset=Scheme.objects.all(), to_field_name="code")
     organisation = _OrganisationTreeFilter(help_text="Organisation code; includes units nested under it.")
@@ -36,7 +46,7 @@ class PlacementFilterSet(django_filters.FilterSet):
     candidate_reference = django_filters.CharFilter(field_name="candidate__reference", lookup_expr="iexact")
     started_from = django_filters.DateFilter(field_name="started_on", lookup_expr="gte")
     started_to = django_filters.DateFilter(field_name="started_on", lookup_expr="lte")
-    start_year = django_filters.NumberFilter(field_name="started_on", lookup_expr="year")
+    start_year = _BoundedIntegerFilter(field_name="started_on", lookup_expr="year", min_value=1900, max_value=2100)
     latest_outcome = django_filters.ChoiceFilter(choices=OutcomeCode.choices)
     status = django_filters.ChoiceFilter(
         choices=PlacementStatus.choices, method="filter_status", help_text="Pipeline stage today."
@@ -66,7 +76,7 @@ class CandidateFilterSet(django_filters.FilterSet):
 
 
 class OutcomeFilterSet(django_filters.FilterSet):
-    placement = django_filters.NumberFilter(field_name="placement_id")
+    placement = _BoundedIntegerFilter(field_name="placement_id")
     code = django_filters.ChoiceFilter(choices=OutcomeCode.choices)
     scheme = django_filters.ModelChoiceFilter(
         field_name="placement__scheme", queryset=Scheme.objects.all(), to_field_name="code"

@@ -6,23 +6,27 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from careleavers.api_common import PerUserThrottle, StatsThrottle
-from reporting.breakdowns import DIMENSIONS, YEAR_BASES, BreakdownError
+from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, BreakdownError
 
 from . import statistics
 from .serializers import StatsErrorSerializer, StatsResponseSerializer
 
+YEAR = {"type": "integer", "minimum": statistics.FIRST_POSSIBLE_YEAR, "maximum": statistics.LAST_POSSIBLE_YEAR}
 PARAMETERS = [
     OpenApiParameter(
         "by",
-        OpenApiTypes.STR,
-        description="Comma-separated dimensions, up to three, from: " + ", ".join(DIMENSIONS) + ". "
-        "Disclosure-controlled answers offer the FOI pack's tables and their totals.",
+        {"type": "array", "items": {"type": "string", "enum": list(DIMENSIONS)}, "maxItems": MAX_DIMENSIONS},
+        style="form",
+        explode=False,
+        description="Comma-separated dimensions, up to three (`by=year,location`). Disclosure-controlled answers "
+        "offer the FOI pack's tables and their totals: hires by year, location, grade, year and location, year "
+        "and grade, location and grade; outcomes by outcome, or year and outcome.",
     ),
     OpenApiParameter("scheme", OpenApiTypes.STR, description="Scheme code, e.g. CLIS."),
     OpenApiParameter("organisation", OpenApiTypes.STR, description="Organisation code, e.g. ONS."),
     OpenApiParameter("year_basis", OpenApiTypes.STR, enum=list(YEAR_BASES), description="Calendar or financial."),
-    OpenApiParameter("from", OpenApiTypes.INT, description="First year (of a financial year: 2023 for 2023-24)."),
-    OpenApiParameter("to", OpenApiTypes.INT, description="Last year."),
+    OpenApiParameter("from", YEAR, description="First year (of a financial year: 2023 for 2023-24)."),
+    OpenApiParameter("to", YEAR, description="Last year."),
     OpenApiParameter(
         "exact", OpenApiTypes.BOOL, description="Exact counts: staff of the organisation asked about only."
     ),
