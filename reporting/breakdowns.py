@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Subquery, When
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, Subquery, When
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from placements.choices import OutcomeCode
 from placements.models import Outcome, Placement
 from schemes.choices import GradeFramework, Region
-from schemes.models import Organisation, Scheme
+from schemes.models import Grade, Location, Organisation, Scheme
 
 DIMENSIONS = ("year", "location", "region", "grade", "scheme", "organisation", "business_unit", "outcome")
 MAX_DIMENSIONS = 3
@@ -103,6 +104,7 @@ class Scope:
 
 
 Key = tuple[str, ...]
+TOTAL = None  # in a key, "all categories of this dimension": ("2023", TOTAL) is the 2023 row total
 
 
 @dataclass(frozen=True)
@@ -132,33 +134,56 @@ class Breakdown:
     def margin(self, dimensions: Sequence[str]) -> Breakdown:
         """The same counts summed down to some of the dimensions (a sub-table)."""
         positions = [self.dimensions.index(dim) for dim in dimensions]
-        summed: dict[Key, int] = {}
+        summed: dict[Key, int] = dict.fromkeys(itertools.product(*(self.categories[dim] for dim in dimensions)), 0)
         for key, value in self.counts.items():
-            sub = tuple(key[i] for i in positions)
-            summed[sub] = summed.get(sub, 0) + value
+            if value:
+                sub = tuple(key[i] for i in positions)
+                summed[sub] = summed.get(sub, 0) + value
         return Breakdown(
             tuple(dimensions), {dim: self.categories[dim] for dim in dimensions}, summed, self.scope, self.measure
         )
+
+    @cached_property
+    def with_totals(self) -> dict[tuple, int]:
+        """Every cell and every total: keys have a category or TOTAL for each dimension (one pass)."""
+        totals: dict[tuple, int] = dict.fromkeys(
+            itertools.product(*((*self.categories[dim], TOTAL) for dim in self.dimensions)), 0
+        )
+        masks = list(itertools.product((False, True), repeat=len(self.dimensions)))
+        for key, value in self.counts.items():
+            for mask in masks:
+                cell = tuple(TOTAL if summed else category for category, summed in zip(key, mask, strict=True))
+                totals[cell] = totals.get(cell, 0) + value
+        return totals
 
     def rows(self) -> list[dict]:
         """One dict per combination, e.g. {"year": "2023-24", "location": "Newport", "count": 7}."""
         return [dict(zip(self.dimensions, key, strict=True), count=self.count(*key)) for key in self.cells()]
 
 
+# How deep organisations may nest under the one a scope names (department > agency > directorate > team...).
+NESTING_LEVELS = 6
+
+
+def organisation_and_units(code: str):
+    """The ids of the organisation with this code and of those nested under it, as a subquery (so the count
+    needs no separate round trip to look them up)."""
+    match = Q()
+    for depth in range(NESTING_LEVELS):
+        match |= Q(**{"parent__" * depth + "code__iexact": code})
+    return Organisation.objects.filter(match).values("pk")
+
+
 def hires(scope: Scope, as_at: datetime.date | None = None):
-    """The placements a scope counts as hires: started on or before `as_at` (today by default)."""
+    """The placements a scope counts as hires: started on or before `as_at` (today by default).
+
+    Codes are matched inside the query; `check_scope` says which one is unknown when nothing matches."""
     as_at = as_at or timezone.localdate()
     queryset = Placement.objects.filter(started_on__isnull=False, started_on__lte=as_at)
     if scope.scheme:
-        scheme = Scheme.objects.filter(code__iexact=scope.scheme).first()
-        if scheme is None:
-            raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
-        queryset = queryset.filter(scheme=scheme)
+        queryset = queryset.filter(scheme_id__in=Scheme.objects.filter(code__iexact=scope.scheme).values("pk"))
     if scope.organisation:
-        organisation = Organisation.objects.filter(code__iexact=scope.organisation).first()
-        if organisation is None:
-            raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
-        queryset = queryset.filter(organisation_id__in=Organisation.objects.descendant_ids([organisation]))
+        queryset = queryset.filter(organisation_id__in=organisation_and_units(scope.organisation))
     if scope.business_unit:
         queryset = queryset.filter(business_unit__iexact=scope.business_unit)
     first_day, last_day = scope.date_range()
@@ -167,6 +192,14 @@ def hires(scope: Scope, as_at: datetime.date | None = None):
     if last_day:
         queryset = queryset.filter(started_on__lte=last_day)
     return queryset
+
+
+def check_scope(scope: Scope) -> None:
+    """Raise a BreakdownError naming the scheme or organisation code that does not exist."""
+    if scope.scheme and not Scheme.objects.filter(code__iexact=scope.scheme).exists():
+        raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
+    if scope.organisation and not Organisation.objects.filter(code__iexact=scope.organisation).exists():
+        raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
 
 
 def _year_expression(scope: Scope):
@@ -185,28 +218,23 @@ def _latest_outcome_expression(as_at: datetime.date | None):
     return Subquery(latest.values("code")[:1], output_field=CharField())
 
 
-def _dimension_expressions(dimension: str, scope: Scope, as_at: datetime.date | None) -> dict:
-    """SQL expressions to group by for one dimension: the value, plus what orders its categories."""
+def _group_expression(dimension: str, scope: Scope, as_at: datetime.date | None):
+    """What to GROUP BY for a dimension. Reference data is grouped by its id (no joins, integer keys: the
+    same GROUP BY one would write by hand) and named afterwards from the small reference tables."""
     if dimension == "year":
-        return {"year": _year_expression(scope)}
-    if dimension == "location":
-        return {"location": F("location__name")}
-    if dimension == "region":
-        return {"region": F("location__region")}
+        return _year_expression(scope)
+    if dimension in ("location", "region"):
+        return F("location_id")
     if dimension == "grade":
-        return {
-            "grade": Coalesce(F("grade__band__code"), F("grade__code")),
-            "grade_framework": Coalesce(F("grade__band__framework"), F("grade__framework")),
-            "grade_rank": Coalesce(F("grade__band__rank"), F("grade__rank")),
-        }
+        return F("grade_id")
     if dimension == "scheme":
-        return {"scheme": F("scheme__code")}
+        return F("scheme_id")
     if dimension == "organisation":
-        return {"organisation": F("organisation__code")}
+        return F("organisation_id")
     if dimension == "business_unit":
-        return {"business_unit": F("business_unit")}
+        return F("business_unit")
     if dimension == "outcome":
-        return {"outcome": _latest_outcome_expression(as_at)}
+        return _latest_outcome_expression(as_at)
     raise BreakdownError("by", f"unknown dimension {dimension!r}: choose from {', '.join(DIMENSIONS)}.")
 
 
@@ -215,47 +243,57 @@ REGION_ORDER = {value: position for position, value in enumerate(Region.values)}
 REGION_LABELS = dict(Region.choices)
 FRAMEWORK_ORDER = {value: position for position, value in enumerate(GradeFramework.values)}
 
+Category = tuple[str, tuple]  # a category's label and its place in report order
 
-def _label(dimension: str, row: dict, scope: Scope) -> str:
-    value = row[dimension]
+
+def _namer(dimension: str, scope: Scope) -> Callable[[object], Category]:
+    """Turns a grouped value into its category label and sort key (one small reference query at most)."""
     if dimension == "year":
-        return scope.year_label(value)
-    if dimension == "region":
-        return REGION_LABELS.get(value, value)
+        return lambda year: (scope.year_label(year), (year,))
     if dimension == "outcome":
-        return OUTCOME_LABELS.get(value, NO_OUTCOME) if value else NO_OUTCOME
+        return lambda code: (OUTCOME_LABELS.get(code, NO_OUTCOME) if code else NO_OUTCOME, ())
     if dimension == "business_unit":
-        return value or NO_BUSINESS_UNIT
-    return value
-
-
-def _sort_key(dimension: str, row: dict):
-    """Report order of an observed category: grades by rank, regions in ITL1 order, the rest by name."""
-    value = row[dimension]
-    if dimension == "grade":
-        return (FRAMEWORK_ORDER.get(row["grade_framework"], 99), row["grade_rank"], value)
+        return lambda unit: (unit or NO_BUSINESS_UNIT, (not unit, unit.lower()))
+    if dimension == "location":
+        names = dict(Location.objects.values_list("id", "name"))
+        return lambda pk: (names[pk], (names[pk].lower(),))
     if dimension == "region":
-        return (REGION_ORDER.get(value, 99), value)
-    if dimension == "business_unit":
-        return (not value, value.lower())
-    return (str(value).lower(),)
+        regions = dict(Location.objects.values_list("id", "region"))
+        return lambda pk: (REGION_LABELS.get(regions[pk], regions[pk]), (REGION_ORDER.get(regions[pk], 99),))
+    if dimension == "grade":
+        # An organisation's own grade is counted as the common band it maps to.
+        grades = {
+            row["id"]: (
+                row["band__code"] or row["code"],
+                (
+                    FRAMEWORK_ORDER.get(row["band__framework"] or row["framework"], 99),
+                    row["band__rank"] if row["band__code"] else row["rank"],
+                    row["band__code"] or row["code"],
+                ),
+            )
+            for row in Grade.objects.values(
+                "id", "code", "framework", "rank", "band__code", "band__framework", "band__rank"
+            )
+        }
+        return grades.__getitem__
+    model = Scheme if dimension == "scheme" else Organisation
+    codes = dict(model.objects.values_list("id", "code"))
+    return lambda pk: (codes[pk], (codes[pk].lower(),))
 
 
-def _categories(dimension: str, grouped: list[dict], scope: Scope) -> tuple[str, ...]:
-    """Every category of a dimension in scope, in report order."""
+def _categories(dimension: str, observed: dict[str, tuple], scope: Scope) -> tuple[str, ...]:
+    """Every category of a dimension in scope, in report order: all years in the range (or from the first to the
+    last hire), every outcome, and the other dimensions' categories that occur in scope."""
     if dimension == "outcome":
         return (*OUTCOME_LABELS.values(), NO_OUTCOME)
     if dimension == "year":
-        observed = {row["year"] for row in grouped}
-        first = scope.first_year if scope.first_year is not None else min(observed, default=None)
-        last = scope.last_year if scope.last_year is not None else max(observed, default=None)
+        years = [sort_key[0] for sort_key in observed.values()]
+        first = scope.first_year if scope.first_year is not None else min(years, default=None)
+        last = scope.last_year if scope.last_year is not None else max(years, default=None)
         if first is None or last is None:
             return ()
         return tuple(scope.year_label(year) for year in range(first, last + 1))
-    ordered = sorted(
-        {_label(dimension, row, scope): _sort_key(dimension, row) for row in grouped}.items(), key=lambda item: item[1]
-    )
-    return tuple(label for label, _ in ordered)
+    return tuple(label for label, _ in sorted(observed.items(), key=lambda item: item[1]))
 
 
 def _check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
@@ -271,19 +309,26 @@ def _check_dimensions(by: Sequence[str]) -> tuple[str, ...]:
 
 
 def _count(queryset, scope: Scope, by: tuple[str, ...], as_at: datetime.date | None, measure: str) -> Breakdown:
-    """One GROUP BY query, then the grouped rows arranged into a complete table."""
-    expressions: dict = {}
-    for dimension in by:
-        expressions.update(_dimension_expressions(dimension, scope, as_at))
-    # Annotations are prefixed: "location", "grade"... are also the names of the placement's foreign keys.
-    prefixed = {f"dim_{name}": expression for name, expression in expressions.items()}
-    rows = queryset.annotate(**prefixed).values(*prefixed).annotate(hires=Count("pk")).order_by()
-    grouped = [{name.removeprefix("dim_"): value for name, value in row.items()} for row in rows]
-    categories = {dimension: _categories(dimension, grouped, scope) for dimension in by}
+    """One GROUP BY query, then the grouped rows (one per combination, never one per placement) named and
+    arranged into a complete table. Grouped rows that share a name (local grades and their band; locations
+    in one region) are added together."""
+    aliases = {f"dim_{dimension}": _group_expression(dimension, scope, as_at) for dimension in by}
+    grouped = list(queryset.values(**aliases).annotate(hires=Count("*")).order_by().values_list(*aliases, "hires"))
+    if not grouped:
+        check_scope(scope)  # nothing counted: make sure it is not because a code is wrong
+    # Name each distinct grouped value once (there are far fewer values than grouped rows).
+    names = [
+        {value: namer(value) for value in {row[position] for row in grouped}}
+        for position, namer in enumerate(_namer(dimension, scope) for dimension in by)
+    ]
+    named_rows = [(tuple(names[i][value][0] for i, value in enumerate(row[:-1])), row[-1]) for row in grouped]
+    categories = {
+        dimension: _categories(dimension, dict(names[position].values()), scope)
+        for position, dimension in enumerate(by)
+    }
     counts: dict[Key, int] = dict.fromkeys(itertools.product(*(categories[dim] for dim in by)), 0)
-    for row in grouped:
-        key = tuple(_label(dimension, row, scope) for dimension in by)
-        counts[key] = counts.get(key, 0) + row["hires"]
+    for key, hires_counted in named_rows:
+        counts[key] = counts.get(key, 0) + hires_counted
     return Breakdown(by, categories, counts, scope, measure)
 
 
@@ -291,6 +336,19 @@ def count_hires(scope: Scope, by: Sequence[str]) -> Breakdown:
     """Placements that started (hires), by up to three dimensions."""
     by = _check_dimensions(by)
     return _count(hires(scope), scope, by, None, "hires")
+
+
+def count_tables(scope: Scope, tables: Sequence[Sequence[str]], as_at: datetime.date | None = None) -> list[Breakdown]:
+    """Several breakdowns of the same hires (as at `as_at`, today by default) from ONE GROUP BY over all their
+    dimensions, each summed down from the grouped rows: the tables of a pack in one query, agreeing exactly.
+
+    Each table may have up to three dimensions; the grouped rows number at most the product of the categories
+    (years x locations x grades x outcomes), never the number of placements."""
+    tables = [_check_dimensions(by) for by in tables]
+    every = tuple(dict.fromkeys(dim for by in tables for dim in by))
+    measure = "hires" if as_at is None or as_at >= timezone.localdate() else f"hires as at {as_at:%Y-%m-%d}"
+    finest = _count(hires(scope, as_at), scope, every, as_at, measure)
+    return [finest.margin(by) for by in tables]
 
 
 def count_outcomes(scope: Scope, by: Sequence[str], as_at: datetime.date | None = None) -> Breakdown:

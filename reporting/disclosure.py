@@ -25,9 +25,8 @@ import highspy
 import numpy as np
 from django.conf import settings
 
-from .breakdowns import Breakdown
+from .breakdowns import TOTAL, Breakdown
 
-TOTAL = None
 CellKey = tuple[str | None, ...]
 Identity = frozenset  # of (dimension, category) pairs: which finest cells a published number adds up
 EPSILON = 1e-6
@@ -163,10 +162,7 @@ def table_keys(breakdown: Breakdown) -> Iterable[CellKey]:
 
 def true_value(breakdown: Breakdown, key: CellKey) -> int:
     """The true count of a cell or total (totals summed from the categories)."""
-    if TOTAL not in key:
-        return breakdown.count(*key)
-    fixed = [(position, category) for position, category in enumerate(key) if category is not TOTAL]
-    return sum(value for cell, value in breakdown.counts.items() if all(cell[pos] == cat for pos, cat in fixed))
+    return breakdown.with_totals[tuple(key)]
 
 
 class _LinkedTables:
@@ -194,7 +190,7 @@ class _LinkedTables:
         shared = set().union(*(dims - own for dims, own in zip(dims_of, private, strict=True)))
         self.core_dims = [dim for dim in self.dim_order if dim in shared]
         self.n_vars = 0
-        self.blocks: list[tuple[list[str], dict]] = []  # (dims, {category tuple: variable index})
+        self.blocks: list[tuple[list[str], np.ndarray]] = []  # (dims, variable index by category positions)
         core_index = self._add_block(self.core_dims)
         self.links: list[list[tuple[int, float]]] = []
         for table, own in zip(tables, private, strict=True):
@@ -223,17 +219,16 @@ class _LinkedTables:
         self._vars_cache: dict[Identity, list[int]] = {}
 
     def _add_block(self, dims: list[str]) -> int:
-        variables = {}
-        for combination in itertools.product(*(self.categories[dim] for dim in dims)):
-            variables[combination] = self.n_vars
-            self.n_vars += 1
-        self.blocks.append((dims, variables))
+        shape = [len(self.categories[dim]) for dim in dims]
+        size = int(np.prod(shape, dtype=np.int64))
+        self.blocks.append((dims, np.arange(self.n_vars, self.n_vars + size).reshape(shape)))
+        self.n_vars += size
         return len(self.blocks) - 1
 
     def _block_vars(self, block: int, fixed: dict[str, str]) -> list[int]:
-        dims, variables = self.blocks[block]
-        positions = [(dims.index(dim), category) for dim, category in fixed.items()]
-        return [v for combination, v in variables.items() if all(combination[p] == c for p, c in positions)]
+        dims, grid = self.blocks[block]
+        index = tuple(self.categories[dim].index(fixed[dim]) if dim in fixed else slice(None) for dim in dims)
+        return np.asarray(grid[index]).ravel().tolist()
 
     def identity(self, table: Breakdown, key: CellKey) -> Identity:
         """What a cell adds up, independent of the table it is in. A dimension with one category fixes
@@ -361,9 +356,9 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
     linked = _LinkedTables(tables)
     primary = {identity for identity, value in linked.truth.items() if rule.is_primary(value)}
     hidden = set(primary)
-    model = linked.range_model(_published(linked, hidden, rule))
+    model = linked.range_model(_published(linked, hidden, rule)) if hidden else None
     cleared: set[Identity] = set()  # hiding more only widens ranges, so a cleared cell stays cleared
-    while True:
+    while model is not None:
         failing = None
         for identity in sorted(hidden - cleared, key=linked.order):
             low, high = model.bounds(identity)
@@ -506,7 +501,7 @@ def audit(tables: Sequence[Breakdown], protected: Sequence[ProtectedTable]) -> A
         for key in table_keys(table)
         if table_published.value(key) is not None
     }
-    model = linked.range_model(published)
+    model = linked.range_model(published) if hidden else None
     results = []
     for identity in sorted(hidden, key=linked.order):
         value = linked.truth[identity]

@@ -16,12 +16,11 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .breakdowns import DIMENSION_LABELS, NO_OUTCOME, Breakdown, Scope, count_hires, count_outcomes
+from .breakdowns import DIMENSION_LABELS, NO_OUTCOME, Breakdown, Scope, count_tables
 from .disclosure import TOTAL, AuditResult, ProtectedTable, Rule, audit, protect
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class PackTable:
     sheet: str
     title: str
     dimensions: tuple[str, ...]
-    outcomes: bool = False
 
 
 PACK_TABLES = (
@@ -39,7 +37,7 @@ PACK_TABLES = (
     PackTable("Table_2", "Hires by year and location", ("year", "location")),
     PackTable("Table_3", "Hires by year and grade", ("year", "grade")),
     PackTable("Table_4", "Hires by location and grade", ("location", "grade")),
-    PackTable("Table_5", "Hires by year and latest outcome", ("year", "outcome"), outcomes=True),
+    PackTable("Table_5", "Hires by year and latest outcome", ("year", "outcome")),
 )
 
 
@@ -52,19 +50,19 @@ class Pack:
     audit: AuditResult
 
 
-def safe_text(value):
-    """Text a spreadsheet would run as a formula is written as text (prefixed with an apostrophe)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+def write_cell(sheet, row: int, column: int, value):
+    """Write a value; text is always stored as text, so a name like `=HYPERLINK(...)` is never a formula
+    (openpyxl would otherwise store any string starting with "=" as one)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def protected_pack_tables(scope: Scope, rule: Rule) -> tuple[list[Breakdown], list[ProtectedTable], AuditResult]:
-    """Count every table of the pack, protect them together and audit the result (raising if it fails)."""
-    breakdowns = [
-        count_outcomes(scope, spec.dimensions) if spec.outcomes else count_hires(scope, spec.dimensions)
-        for spec in PACK_TABLES
-    ]
+    """Count every table of the pack (one GROUP BY), protect them together and audit the result (raising if
+    it fails)."""
+    breakdowns = count_tables(scope, [spec.dimensions for spec in PACK_TABLES])
     protected = protect(breakdowns, rule)
     result = audit(breakdowns, protected)
     result.raise_if_failed()
@@ -93,14 +91,14 @@ def build_pack_with_details(scope: Scope, *, reference: str = "", rule: Rule | N
 
 
 def _title(sheet, text: str) -> None:
-    sheet["A1"] = safe_text(text)
+    write_cell(sheet, 1, 1, text)
     sheet["A1"].font = Font(bold=True, size=14)
 
 
 def _write_rows(sheet, rows: list[tuple], first_row: int) -> None:
     for offset, row in enumerate(rows):
         for column, value in enumerate(row, start=1):
-            sheet.cell(row=first_row + offset, column=column, value=safe_text(value))
+            write_cell(sheet, first_row + offset, column, value)
 
 
 def _write_cover(sheet, scope: Scope, reference: str) -> None:
@@ -130,7 +128,7 @@ def _write_contents(sheet) -> None:
     _write_rows(sheet, [("Sheet", "Table title")], header_row)
     for offset, spec in enumerate(PACK_TABLES, start=1):
         cell = sheet.cell(row=header_row + offset, column=1, value=spec.sheet)
-        cell.hyperlink = f"#'{spec.sheet}'!A1"
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{spec.sheet}'!A1", display=spec.sheet)
         cell.style = "Hyperlink"
         sheet.cell(row=header_row + offset, column=2, value=spec.title)
     _add_table(sheet, "contents", header_row, header_row + len(PACK_TABLES), 2)
