@@ -203,7 +203,7 @@ def published_shapes(measure: str) -> list[tuple[str, ...]]:
     """Every `by` a disclosure-controlled answer can have: the pack's tables and their margins."""
     shapes: list[tuple[str, ...]] = []
     for spec in PACK_TABLES:
-        if spec.outcomes != (measure == OUTCOMES):
+        if ("outcome" in spec.dimensions) != (measure == OUTCOMES):
             continue
         for size in range(1, len(spec.dimensions) + 1):
             for shape in itertools.combinations(spec.dimensions, size):
