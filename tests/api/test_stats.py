@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from scipy.optimize import linprog
 
+from placements.models import Placement
+from placements.signals import announce_records_changed
 from reporting.breakdowns import Scope
 from reporting.disclosure import Rule
 from reporting.packs import protected_pack_tables
@@ -328,3 +330,16 @@ def test_statistics_are_throttled_per_client(ons_gfie, as_user, settings):
     client, other = as_user("ons_api"), as_user("ons_manager")
     assert [client.get("/api/v1/stats/hires/").status_code for _ in range(3)] == [200, 200, 429]
     assert other.get("/api/v1/stats/hires/").status_code == 200
+
+
+def test_a_bulk_change_announced_by_its_writer_refreshes_the_statistics(ons_gfie, as_user):
+    client = as_user("ons_manager")
+    query = {"by": "location", "scheme": "GFiE", "organisation": "ONS", "exact": "true"}
+    before = {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]}
+    # A bulk update (as an import does) sends no model signals...
+    Placement.objects.filter(location__name="Newport").update(location=Location.objects.get(name="Titchfield"))
+    assert {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]} == before
+    # ...so the writer announces it, and the next answer is counted afresh.
+    announce_records_changed()
+    after = {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]}
+    assert after == {"Titchfield": sum(before.values())}
