@@ -12,6 +12,7 @@ import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.functional import cached_property
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
 from placements.models import EDITOR_ROLES, Candidate, Outcome, Placement
@@ -34,6 +35,12 @@ class _RequestUserMixin:
     @cached_property
     def owned_scheme_owner_ids(self) -> set[int]:
         return Membership.objects.organisation_ids(self.user, [Role.SCHEME_ADMIN]) if self.user else set()
+
+    @property
+    def _writing(self) -> bool:
+        """Choices for related records are only worked out when something is written (they cost queries)."""
+        request = self.context.get("request")
+        return request is not None and request.method not in SAFE_METHODS
 
     def may_edit_for(self, organisation: Organisation | None, scheme: Scheme | None = None) -> bool:
         if self.user is not None and self.user.is_superuser:
@@ -153,7 +160,7 @@ class PlacementSerializer(FullCleanSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.user is not None:
+        if self.user is not None and self._writing:
             self.fields["candidate"].queryset = Candidate.objects.for_user(self.user)
 
     def get_status(self, placement) -> str:
@@ -185,5 +192,5 @@ class OutcomeSerializer(FullCleanSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.user is not None:
+        if self.user is not None and self._writing:
             self.fields["placement"].queryset = Placement.objects.editable_by(self.user)

@@ -34,7 +34,7 @@ class CandidateViewSet(_RecordViewSet):
     serializer_class = CandidateSerializer
     filterset_class = CandidateFilterSet
     ordering_fields = ["reference", "created_at"]
-    ordering = ["organisation__code", "reference"]
+    ordering = ["-id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -48,7 +48,7 @@ class PlacementViewSet(_RecordViewSet):
     serializer_class = PlacementSerializer
     filterset_class = PlacementFilterSet
     ordering_fields = ["started_on", "offered_on", "ended_on", "created_at", "updated_at", "id"]
-    ordering = ["-started_on", "-offered_on", "id"]
+    ordering = ["-id"]  # newest records first, straight off the primary key (clients may order by started_on)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
@@ -64,7 +64,7 @@ class OutcomeViewSet(_RecordViewSet):
     serializer_class = OutcomeSerializer
     filterset_class = OutcomeFilterSet
     ordering_fields = ["on", "id"]
-    ordering = ["placement_id", "on", "id"]
+    ordering = ["-id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
