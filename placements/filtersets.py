@@ -43,7 +43,7 @@ class PlacementFilterSet(django_filters.FilterSet):
     location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), to_field_name="name")
     grade = django_filters.ModelChoiceFilter(queryset=Grade.objects.all(), to_field_name="code")
     business_unit = django_filters.CharFilter(lookup_expr="iexact")
-    candidate_reference = django_filters.CharFilter(field_name="candidate__reference", lookup_expr="iexact")
+    candidate_reference = django_filters.CharFilter(field_name="candidate__reference")  # exact: uses the index
     started_from = django_filters.DateFilter(field_name="started_on", lookup_expr="gte")
     started_to = django_filters.DateFilter(field_name="started_on", lookup_expr="lte")
     start_year = _BoundedIntegerFilter(field_name="started_on", lookup_expr="year", min_value=1900, max_value=2100)
@@ -62,7 +62,7 @@ class PlacementFilterSet(django_filters.FilterSet):
 
 class CandidateFilterSet(django_filters.FilterSet):
     organisation = _OrganisationTreeFilter(help_text="Organisation code; includes units nested under it.")
-    reference = django_filters.CharFilter(lookup_expr="iexact")
+    reference = django_filters.CharFilter()
     legal_status = django_filters.ChoiceFilter(choices=LegalStatus.choices)
     placed = django_filters.BooleanFilter(method="filter_placed", help_text="Has at least one placement that started.")
 

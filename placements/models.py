@@ -12,6 +12,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -146,7 +147,8 @@ class PlacementQuerySet(models.QuerySet):
         """Copy each placement's latest outcome onto it (one UPDATE), for filters and current reports."""
         latest = Outcome.objects.filter(placement=OuterRef("pk")).order_by("-on", "-pk")
         return self.update(
-            latest_outcome=Subquery(latest.values("code")[:1]),
+            # A placement with no outcome left has an empty code (the column is NOT NULL), not NULL.
+            latest_outcome=Coalesce(Subquery(latest.values("code")[:1]), Value("")),
             latest_outcome_on=Subquery(latest.values("on")[:1]),
         )
 
