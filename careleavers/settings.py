@@ -196,6 +196,7 @@ DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")
 # Statistics API answers are cached until records change (reporting/api/caching.py); this bounds their age.
 STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=60 * 60)
+STATS_COMPUTE_WAIT_SECONDS = env.int("STATS_COMPUTE_WAIT_SECONDS", default=30)
 
 FOI_CONTACT_EMAIL = env.str("FOI_CONTACT_EMAIL", default="foi@example.gov.uk")
 

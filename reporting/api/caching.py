@@ -8,6 +8,7 @@ was being written cannot leave a stale answer under the new version. See docs/de
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -46,12 +47,27 @@ def bump_records_version(**kwargs) -> None:
 
 
 def cached(key: str, compute: Callable[[], T]) -> T:
-    """The value cached under `key` for the current records version, computing it if absent."""
+    """The value cached under `key` for the current records version, computing it if absent.
+
+    When many requests miss the same key at once (a burst after a change), one computes while the others
+    wait for its answer, for up to `STATS_COMPUTE_WAIT_SECONDS`, instead of all counting the same thing."""
     full_key = f"stats:v{records_version()}:{key}"
     value = cache.get(full_key)
-    if value is None:
+    if value is not None:
+        return value
+    lock_key = f"{full_key}:computing"
+    if not cache.add(lock_key, 1, timeout=settings.STATS_COMPUTE_WAIT_SECONDS):
+        deadline = time.monotonic() + settings.STATS_COMPUTE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            value = cache.get(full_key)
+            if value is not None:
+                return value
+    try:
         value = compute()
         cache.set(full_key, value, timeout=settings.STATS_CACHE_SECONDS)
+    finally:
+        cache.delete(lock_key)
     return value
 
 
