@@ -140,6 +140,7 @@ def main() -> None:
         "NEW_USER_PASSWORD": "bench-only-password-not-for-use",
         "LOG_LEVEL": "WARNING",
     }
+    load_before = os.getloadavg()
     api_token = token_for("bench-api", "api", env)
     hr_token = token_for("bench-hr", "hr", env)
     server = subprocess.Popen(
@@ -189,22 +190,26 @@ def main() -> None:
                 timeout=120,
             )
             print(f"  {scope or 'all'}: {1000 * (time.perf_counter() - started):.0f} ms ({response.status_code})")
-        results = [
-            run(
-                "baseline: GET /api/v1/schemes/",
-                lambda rng: ("/api/v1/schemes/", {}),
-                api_token,
-                args.clients,
-                args.seconds,
-            ),
-            run("stats (warm cache)", stats_request, api_token, args.clients, args.seconds),
-            run("records list (ONS HR)", records_request, hr_token, args.clients, args.seconds),
+        scenarios = [
+            ("baseline: GET /api/v1/schemes/", lambda rng: ("/api/v1/schemes/", {}), api_token),
+            ("stats (warm cache)", stats_request, api_token),
+            ("records list (ONS HR)", records_request, hr_token),
+        ]
+        # One client alone first: each request's service time, without queueing behind the others.
+        results = [run(f"{name}, 1 client", make, token, 1, args.seconds / 2) for name, make, token in scenarios]
+        results += [
+            run(f"{name}, {args.clients} clients", make, token, args.clients, args.seconds)
+            for name, make, token in scenarios
         ]
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    print(f"\n{args.clients} clients, {args.seconds:.0f} s per scenario, gunicorn {args.workers} workers x 2 threads\n")
+    print(
+        f"\n{args.seconds:.0f} s per scenario ({args.seconds / 2:.0f} s alone), "
+        f"gunicorn {args.workers} workers x 2 threads"
+    )
+    print(f"load average before and after: {load_before} / {os.getloadavg()}\n")
     print("| scenario | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -212,9 +217,10 @@ def main() -> None:
             f"| {r['scenario']} | {r['requests']} | {r['per_second']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
             f"{r['p99']:.0f} | {r['max']:.0f} | {r['errors']} |"
         )
-    baseline = results[0]["p95"]
-    for r in results[1:]:
-        print(f"{r['scenario']}: p95 {r['p95'] / baseline:.1f} x the baseline's")
+    for first in (0, len(scenarios)):
+        baseline = results[first]["p95"]
+        for r in results[first + 1 : first + len(scenarios)]:
+            print(f"{r['scenario']}: p95 {r['p95'] / baseline:.1f} x the baseline's")
     for r in results:
         if r["first_errors"]:
             print(r["scenario"], "errors:", r["first_errors"])

@@ -42,12 +42,30 @@ class _RequestUserMixin:
         request = self.context.get("request")
         return request is not None and request.method not in SAFE_METHODS
 
-    def may_edit_for(self, organisation: Organisation | None, scheme: Scheme | None = None) -> bool:
+    def may_edit_for(self, organisation_id: int | None, scheme_owner_id: int | None = None) -> bool:
+        """The admin's rule: the user edits records of their organisations, and of the schemes they run."""
         if self.user is not None and self.user.is_superuser:
             return True
-        if organisation is not None and organisation.pk in self.editor_organisation_ids:
+        if organisation_id is not None and organisation_id in self.editor_organisation_ids:
             return True
-        return scheme is not None and scheme.owner_id in self.owned_scheme_owner_ids
+        return scheme_owner_id is not None and scheme_owner_id in self.owned_scheme_owner_ids
+
+
+class ReferenceCodeField(serializers.SlugRelatedField):
+    """A reference (organisation, scheme, location, grade) by its code or name, in and out.
+
+    Reading maps the stored id through one small id-to-code table per request, so a page of records needs no
+    join per reference table (they made the list query several times slower on a million placements)."""
+
+    def get_attribute(self, instance):
+        return getattr(instance, instance._meta.get_field(self.source_attrs[-1]).attname)
+
+    def to_representation(self, value):
+        codes = self.root.context.setdefault("reference codes", {})
+        model = self.queryset.model
+        if model not in codes:
+            codes[model] = dict(model.objects.values_list("pk", self.slug_field))
+        return codes[model][value]
 
 
 class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
@@ -75,7 +93,7 @@ RESTRICTED_CANDIDATE_FIELDS = ("given_name", "family_name", "email", "phone", "p
 class CandidateSerializer(FullCleanSerializer):
     """A care leaver. Name and contact details are only shown to those who may edit the record."""
 
-    organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
+    organisation = ReferenceCodeField(slug_field="code", queryset=Organisation.objects.all())
 
     class Meta:
         model = Candidate
@@ -106,13 +124,13 @@ class CandidateSerializer(FullCleanSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if not self.may_edit_for(instance.organisation):
+        if not self.may_edit_for(instance.organisation_id):
             for name in RESTRICTED_CANDIDATE_FIELDS:
                 data.pop(name, None)
         return data
 
     def validate_organisation(self, organisation):
-        if not self.may_edit_for(organisation):
+        if not self.may_edit_for(organisation.pk):
             raise serializers.ValidationError(f"You cannot add or change records of {organisation.code}.")
         return organisation
 
@@ -122,10 +140,10 @@ class PlacementSerializer(FullCleanSerializer):
 
     candidate = serializers.PrimaryKeyRelatedField(queryset=Candidate.objects.none())
     candidate_reference = serializers.CharField(source="candidate.reference", read_only=True)
-    organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
-    scheme = serializers.SlugRelatedField(slug_field="code", queryset=Scheme.objects.all())
-    location = serializers.SlugRelatedField(slug_field="name", queryset=Location.objects.all())
-    grade = serializers.SlugRelatedField(slug_field="code", queryset=Grade.objects.all())
+    organisation = ReferenceCodeField(slug_field="code", queryset=Organisation.objects.all())
+    scheme = ReferenceCodeField(slug_field="code", queryset=Scheme.objects.all())
+    location = ReferenceCodeField(slug_field="name", queryset=Location.objects.all())
+    grade = ReferenceCodeField(slug_field="code", queryset=Grade.objects.all())
     status = serializers.SerializerMethodField()
 
     class Meta:
@@ -169,7 +187,7 @@ class PlacementSerializer(FullCleanSerializer):
     def validate(self, attrs):
         organisation = attrs.get("organisation", getattr(self.instance, "organisation", None))
         scheme = attrs.get("scheme", getattr(self.instance, "scheme", None))
-        if not self.may_edit_for(organisation, scheme):
+        if not self.may_edit_for(organisation.pk, scheme.owner_id):
             raise serializers.ValidationError(
                 {"organisation": f"You cannot add or change records of {organisation.code} on {scheme.code}."}
             )
@@ -181,7 +199,7 @@ class OutcomeSerializer(FullCleanSerializer):
 
     placement = serializers.PrimaryKeyRelatedField(queryset=Placement.objects.none())
     label = serializers.CharField(source="get_code_display", read_only=True)
-    destination_organisation = serializers.SlugRelatedField(
+    destination_organisation = ReferenceCodeField(
         slug_field="code", queryset=Organisation.objects.all(), allow_null=True, required=False
     )
 

@@ -39,7 +39,7 @@ class CandidateViewSet(_RecordViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Candidate.objects.none()
-        return Candidate.objects.for_user(self.request.user).select_related("organisation")
+        return Candidate.objects.for_user(self.request.user)
 
 
 class PlacementViewSet(_RecordViewSet):
@@ -53,9 +53,7 @@ class PlacementViewSet(_RecordViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Placement.objects.none()
-        return Placement.objects.for_user(self.request.user).select_related(
-            "candidate", "organisation", "scheme", "location", "grade"
-        )
+        return Placement.objects.for_user(self.request.user).select_related("candidate")
 
 
 class OutcomeViewSet(_RecordViewSet):
@@ -69,4 +67,4 @@ class OutcomeViewSet(_RecordViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Outcome.objects.none()
-        return Outcome.objects.for_user(self.request.user).select_related("destination_organisation")
+        return Outcome.objects.for_user(self.request.user)
