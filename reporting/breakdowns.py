@@ -165,23 +165,30 @@ class Breakdown:
 NESTING_LEVELS = 6
 
 
-def organisation_and_units(code: str):
-    """The ids of the organisation with this code and of those nested under it, as a subquery (so the count
-    needs no separate round trip to look them up)."""
+def organisation_and_units(code: str) -> list[int]:
+    """The ids of the organisation with this code and of those nested under it, in one query. Raises a
+    BreakdownError if the code is unknown."""
     match = Q()
     for depth in range(NESTING_LEVELS):
         match |= Q(**{"parent__" * depth + "code__iexact": code})
-    return Organisation.objects.filter(match).values("pk")
+    ids = sorted(Organisation.objects.filter(match).values_list("pk", flat=True))
+    if not ids:
+        raise BreakdownError("organisation", f"unknown organisation {code!r}.")
+    return ids
 
 
 def hires(scope: Scope, as_at: datetime.date | None = None):
     """The placements a scope counts as hires: started on or before `as_at` (today by default).
 
-    Codes are matched inside the query; `check_scope` says which one is unknown when nothing matches."""
+    The scheme and organisations are looked up first (two small queries): literal ids let PostgreSQL filter
+    inside an index scan, which measured twice as fast as matching the codes in a subquery."""
     as_at = as_at or timezone.localdate()
     queryset = Placement.objects.filter(started_on__isnull=False, started_on__lte=as_at)
     if scope.scheme:
-        queryset = queryset.filter(scheme_id__in=Scheme.objects.filter(code__iexact=scope.scheme).values("pk"))
+        scheme_id = Scheme.objects.filter(code__iexact=scope.scheme).values_list("pk", flat=True).first()
+        if scheme_id is None:
+            raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
+        queryset = queryset.filter(scheme_id=scheme_id)
     if scope.organisation:
         queryset = queryset.filter(organisation_id__in=organisation_and_units(scope.organisation))
     if scope.business_unit:
@@ -194,14 +201,6 @@ def hires(scope: Scope, as_at: datetime.date | None = None):
     return queryset
 
 
-def check_scope(scope: Scope) -> None:
-    """Raise a BreakdownError naming the scheme or organisation code that does not exist."""
-    if scope.scheme and not Scheme.objects.filter(code__iexact=scope.scheme).exists():
-        raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
-    if scope.organisation and not Organisation.objects.filter(code__iexact=scope.organisation).exists():
-        raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
-
-
 def _year_expression(scope: Scope):
     """The start year, or (financial basis) the first calendar year of the financial year of the start."""
     year = ExtractYear("started_on")
@@ -211,11 +210,21 @@ def _year_expression(scope: Scope):
 
 
 def _latest_outcome_expression(as_at: datetime.date | None):
-    """The latest outcome code as at a date: the kept-up-to-date column for today, the history otherwise."""
+    """The latest outcome code as at a date. For today (or later) that is the kept-up-to-date column. For a
+    past date the column still answers for placements whose latest outcome was already recorded by then; only
+    the others look in the outcome history.
+
+    (Asking the history for today too would also ignore outcomes dated in the future, but its correlated
+    subquery makes PostgreSQL's cost estimate jump and switch on JIT compilation: 4-5x slower for one
+    department, measured in bench/bench_reporting.py. Outcomes are recorded when they happen.)"""
     if as_at is None or as_at >= timezone.localdate():
         return F("latest_outcome")
     latest = Outcome.objects.filter(placement=OuterRef("pk"), on__lte=as_at).order_by("-on", "-pk")
-    return Subquery(latest.values("code")[:1], output_field=CharField())
+    return Case(
+        When(Q(latest_outcome_on__isnull=True) | Q(latest_outcome_on__lte=as_at), then=F("latest_outcome")),
+        default=Subquery(latest.values("code")[:1]),
+        output_field=CharField(),
+    )
 
 
 def _group_expression(dimension: str, scope: Scope, as_at: datetime.date | None):
@@ -314,8 +323,6 @@ def _count(queryset, scope: Scope, by: tuple[str, ...], as_at: datetime.date | N
     in one region) are added together."""
     aliases = {f"dim_{dimension}": _group_expression(dimension, scope, as_at) for dimension in by}
     grouped = list(queryset.values(**aliases).annotate(hires=Count("*")).order_by().values_list(*aliases, "hires"))
-    if not grouped:
-        check_scope(scope)  # nothing counted: make sure it is not because a code is wrong
     # Name each distinct grouped value once (there are far fewer values than grouped rows).
     names = [
         {value: namer(value) for value in {row[position] for row in grouped}}

@@ -5,10 +5,11 @@ All the tables of one output (an FOI pack, an API answer) are treated as one set
 finest underlying cells: every published number, totals included, is the sum of some of those cells. A hidden
 count is safe when, over all non-negative cell values that reproduce everything published, it can still take
 at least two whole values, and (for a small count) a value of 0 or one at or above the threshold: nobody can
-tell it is "a small number" or which one. `audit` checks this by linear programming (scipy's HiGHS): the
+tell it is "a small number" or which one. `audit` checks this by linear programming (HiGHS, via highspy): the
 minimum and maximum of each hidden cell subject to every published number. `protect` hides the primary cells
-(1 to threshold-1), then repeatedly hides the smallest cell that shares a row, column or total with a hidden
-cell the audit cannot yet clear, until it clears them all. See docs/decisions/0030-disclosure-control.md.
+(1 to threshold-1), then, while some hidden cell is not yet safe, hides one more cell sharing a row, column or
+total with it (preferring small, non-zero, detailed cells), until all are safe. Deterministic. See
+docs/decisions/0030-disclosure-control.md.
 
 A cell key is a tuple with one entry per dimension of its table: a category, or `TOTAL` (None) for the total
 over that dimension; so `("2023", TOTAL)` is the 2023 row total and `(TOTAL, TOTAL)` the grand total.
@@ -76,8 +77,10 @@ class Rule:
 
     def possible_values(self, shown: int) -> tuple[int, int]:
         """The true counts a reader knows could lie behind a published number (inclusive)."""
-        if not self.rounding_base or shown == 0:
+        if not self.rounding_base:
             return shown, shown
+        if shown == 0:  # a true zero, unless small counts that round to 0 are shown rather than hidden
+            return 0, 0 if self.threshold > self.rounding_base // 2 else self.rounding_base // 2
         low = shown - self.rounding_base // 2
         return max(low, 0), low + self.rounding_base - 1
 
@@ -176,6 +179,13 @@ class _LinkedTables:
     def __init__(self, tables: Sequence[Breakdown]):
         if not tables:
             raise ValueError("No tables to protect.")
+        if len({table.measure for table in tables}) > 1:
+            raise ValueError("The tables of one output must count the same people (e.g. outcomes as at the same date).")
+        dimensions = {dim for table in tables for dim in table.dimensions}
+        if {"location", "region"} <= dimensions:
+            # Regions are sums of locations: the equations below treat dimensions as independent, so they
+            # would not see what a location table gives away about a region table or the other way round.
+            raise ValueError("Protect tables by location and by region as separate outputs, not together.")
         self.tables = list(tables)
         self.categories: dict[str, tuple[str, ...]] = {}
         for table in tables:
@@ -298,6 +308,7 @@ class _RangeModel:
         lp.a_matrix_.value_ = np.array(values)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis feasible
         self.highs.passModel(lp)
         self.all_columns = np.arange(linked.n_vars, dtype=np.int32)
 

@@ -75,6 +75,8 @@ def build_pack(scope: Scope, *, reference: str = "", rule: Rule | None = None) -
 
 
 def build_pack_with_details(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> Pack:
+    """The pack and what went into it: the protected tables (for the register: how many cells were hidden,
+    which rule) and the audit that passed."""
     rule = rule or Rule.from_settings()
     _, protected, result = protected_pack_tables(scope, rule)
     workbook = Workbook()

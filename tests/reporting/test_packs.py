@@ -158,6 +158,8 @@ def test_the_tables_agree_with_each_other_and_with_a_count_by_hand(ons_gfie):
     for table in tables.values():
         for value in table.values():
             assert value == "[c]" or value == 0 or value >= 5
+    # Protection hides what it must, not the answer to "how many since the start": the grand total stays.
+    assert tables["Table_1"][("Total", "Number of hires")] == len(ons_gfie)
 
 
 def test_outcomes_table_counts_latest_outcomes(ons_gfie):
@@ -246,3 +248,9 @@ def test_a_pack_that_fails_its_audit_is_not_produced(ons_gfie, monkeypatch):
 def test_an_empty_scope_still_gives_a_valid_pack(world):
     workbook = open_pack(build_pack(Scope(scheme="CLIS", organisation="ONS", first_year=2024, last_year=2024)))
     assert read_table(workbook["Table_1"])["cells"] == {("2024", "Number of hires"): 0, ("Total", "Number of hires"): 0}
+
+
+def test_the_file_name_says_what_the_pack_is():
+    scope = Scope(scheme="GFiE", organisation="ONS")
+    assert packs.pack_filename(scope, "FOI-2024-2480", today=D(2025, 6, 2)) == "FOI-2024-2480-GFiE-ONS-2025-06-02.xlsx"
+    assert packs.pack_filename(Scope(), "FOI 12/3", today=D(2025, 6, 2)) == "FOI_12-3-2025-06-02.xlsx"
