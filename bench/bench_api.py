@@ -61,12 +61,12 @@ def stats_request(rng: random.Random) -> tuple[str, dict]:
     return "/api/v1/stats/hires/", {**scope, "by": by, **years}
 
 
-def records_request(rng: random.Random) -> tuple[str, dict]:
+def records_request(rng: random.Random, page_size: int = 50) -> tuple[str, dict]:
     choice = rng.random()
     if choice < 0.6:
-        return "/api/v1/placements/", {"page": rng.randint(1, 20)}
+        return "/api/v1/placements/", {"page": rng.randint(1, 20), "page_size": page_size}
     if choice < 0.8:
-        return "/api/v1/placements/", {"scheme": "CLIS", "start_year": rng.randint(2015, 2025)}
+        return "/api/v1/placements/", {"scheme": "CLIS", "start_year": rng.randint(2015, 2025), "page_size": page_size}
     return "/api/v1/placements/", {"candidate_reference": f"BENCH-{rng.randrange(1_000_000)}"}
 
 
@@ -194,6 +194,7 @@ def main() -> None:
             ("baseline: GET /api/v1/schemes/", lambda rng: ("/api/v1/schemes/", {}), api_token),
             ("stats (warm cache)", stats_request, api_token),
             ("records list (ONS HR)", records_request, hr_token),
+            ("records list, 20 a page", lambda rng: records_request(rng, page_size=20), hr_token),
         ]
         # One client alone first: each request's service time, without queueing behind the others.
         results = [run(f"{name}, 1 client", make, token, 1, args.seconds / 2) for name, make, token in scenarios]

@@ -6,7 +6,7 @@ values are given by code (scheme, organisation, grade) or name (location), the w
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from schemes.models import Grade, Location, Organisation, Scheme
 
@@ -43,7 +43,7 @@ class PlacementFilterSet(django_filters.FilterSet):
     location = django_filters.ModelChoiceFilter(queryset=Location.objects.all(), to_field_name="name")
     grade = django_filters.ModelChoiceFilter(queryset=Grade.objects.all(), to_field_name="code")
     business_unit = django_filters.CharFilter(lookup_expr="iexact")
-    candidate_reference = django_filters.CharFilter(field_name="candidate__reference")  # exact: uses the index
+    candidate_reference = django_filters.CharFilter(method="filter_candidate_reference")
     started_from = django_filters.DateFilter(field_name="started_on", lookup_expr="gte")
     started_to = django_filters.DateFilter(field_name="started_on", lookup_expr="lte")
     start_year = _BoundedIntegerFilter(field_name="started_on", lookup_expr="year", min_value=1900, max_value=2100)
@@ -55,6 +55,11 @@ class PlacementFilterSet(django_filters.FilterSet):
     class Meta:
         model = Placement
         fields = []
+
+    def filter_candidate_reference(self, queryset, name, value):
+        """The reference is unique within an organisation; saying the candidate's organisation is the
+        placement's (as `Placement.clean` requires) lets the database use that unique index."""
+        return queryset.filter(candidate__reference=value, candidate__organisation=F("organisation"))
 
     def filter_status(self, queryset, name, value):
         return queryset.with_status_in([value])

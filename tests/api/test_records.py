@@ -206,3 +206,10 @@ def test_list_queries_do_not_grow_with_the_page(world, as_user, endpoint):
     for _ in range(30):
         OutcomeFactory(placement__candidate__organisation=world.ons)
     assert queries_for(3) == queries_for(30)
+
+
+def test_hr_staff_find_a_placement_by_their_candidate_reference(world, as_user):
+    wanted = PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-42")
+    PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-43")
+    PlacementFactory(candidate__organisation=world.dwp, candidate__reference="CL-42")
+    assert ids(as_user("ons_hr").get("/api/v1/placements/", {"candidate_reference": "CL-42"})) == [wanted.pk]
