@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from placements.models import Outcome, Placement
 from placements.signals import records_changed
@@ -51,7 +52,8 @@ def cached(key: str, compute: Callable[[], T]) -> T:
 
     When many requests miss the same key at once (a burst after a change), one computes while the others
     wait for its answer, for up to `STATS_COMPUTE_WAIT_SECONDS`, instead of all counting the same thing."""
-    full_key = f"stats:v{records_version()}:{key}"
+    # The day is part of the key: a placement starting today becomes a hire without any record changing.
+    full_key = f"stats:v{records_version()}:{timezone.localdate():%Y%m%d}:{key}"
     value = cache.get(full_key)
     if value is not None:
         return value

@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from scipy.optimize import linprog
@@ -343,3 +344,13 @@ def test_a_bulk_change_announced_by_its_writer_refreshes_the_statistics(ons_gfie
     announce_records_changed()
     after = {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]}
     assert after == {"Titchfield": sum(before.values())}
+
+
+def test_a_placement_counts_as_a_hire_from_its_start_date_even_with_the_cache_warm(world, as_user):
+    make_hires({(2026, "Newport", "AO"): 1}, world.ons, month=12)  # starts on 1 December 2026
+    # Twenty minutes apart, well inside the cache's lifetime, but on different days.
+    query = {"by": "year", "organisation": "ONS", "exact": "true"}
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 23, 50, tzinfo=datetime.UTC), tick=False):
+        assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 0}
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 0, 10, tzinfo=datetime.UTC), tick=False):
+        assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 1}
