@@ -48,6 +48,12 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=lint $(PY) manage.py spectacular --validate --fail-on-warn 2>/dev/null | diff -u docs/openapi.yaml - \
+		|| (echo "docs/openapi.yaml differs from the API: run 'make schema' if the change is intended" && exit 1)
+
+## schema: regenerate the committed OpenAPI contract docs/openapi.yaml (review the diff before committing)
+schema: install
+	SECRET_KEY=schema $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

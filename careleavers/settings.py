@@ -164,6 +164,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # API (docs/decisions/0051): paginated lists, django-filter, throttled per user (one token per user).
+    "DEFAULT_PAGINATION_CLASS": "careleavers.api_common.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["careleavers.api_common.PerUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="5000/hour"),
+        "stats": env.str("API_RATE_STATS", default="2000/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Care leaver employment schemes API",
@@ -171,6 +182,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"OutcomeCodeEnum": "placements.choices.OutcomeCode"},
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
@@ -180,6 +195,9 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
 DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")
+# Statistics API answers are cached until records change (reporting/api/caching.py); this bounds their age.
+STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=60 * 60)
+STATS_COMPUTE_WAIT_SECONDS = env.int("STATS_COMPUTE_WAIT_SECONDS", default=30)
 
 FOI_CONTACT_EMAIL = env.str("FOI_CONTACT_EMAIL", default="foi@example.gov.uk")
 

@@ -39,7 +39,10 @@ def _record_scope(user) -> Q | None:
         return None
     organisations = Membership.objects.organisation_ids(user, RECORD_ROLES)
     owner_organisations = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
-    return Q(organisation_id__in=organisations) | Q(scheme__owner_id__in=owner_organisations)
+    scope = Q(organisation_id__in=organisations)
+    if owner_organisations:  # only then join the schemes: the join costs every other user's list and count
+        scope |= Q(scheme__owner_id__in=owner_organisations)
+    return scope
 
 
 def _prefixed(q: Q, prefix: str) -> Q:

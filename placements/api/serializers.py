@@ -1,0 +1,214 @@
+"""Records as API clients read and write them.
+
+Writes run the model's own `full_clean()` (field checks, `clean()`, unique and check constraints), the same
+rules the admin form and the importer apply, so the API cannot accept a record the admin would refuse.
+Reference values are given by code (scheme, organisation, grade) or name (location), as in the spreadsheets.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.functional import cached_property
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
+
+from placements.models import EDITOR_ROLES, Candidate, Outcome, Placement
+from schemes.choices import Role
+from schemes.models import Grade, Location, Membership, Organisation, Scheme
+
+
+class _RequestUserMixin:
+    @cached_property
+    def user(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+    @cached_property
+    def editor_organisation_ids(self) -> set[int]:
+        """Organisations whose records the user may change (computed once per request, not per row)."""
+        return Membership.objects.organisation_ids(self.user, EDITOR_ROLES) if self.user else set()
+
+    @cached_property
+    def owned_scheme_owner_ids(self) -> set[int]:
+        return Membership.objects.organisation_ids(self.user, [Role.SCHEME_ADMIN]) if self.user else set()
+
+    @property
+    def _writing(self) -> bool:
+        """Choices for related records are only worked out when something is written (they cost queries)."""
+        request = self.context.get("request")
+        return request is not None and request.method not in SAFE_METHODS
+
+    def may_edit_for(self, organisation_id: int | None, scheme_owner_id: int | None = None) -> bool:
+        """The admin's rule: the user edits records of their organisations, and of the schemes they run."""
+        if self.user is not None and self.user.is_superuser:
+            return True
+        if organisation_id is not None and organisation_id in self.editor_organisation_ids:
+            return True
+        return scheme_owner_id is not None and scheme_owner_id in self.owned_scheme_owner_ids
+
+
+class ReferenceCodeField(serializers.SlugRelatedField):
+    """A reference (organisation, scheme, location, grade) by its code or name, in and out.
+
+    Reading maps the stored id through one small id-to-code table per request, so a page of records needs no
+    join per reference table (they made the list query several times slower on a million placements)."""
+
+    def get_attribute(self, instance):
+        return getattr(instance, instance._meta.get_field(self.source_attrs[-1]).attname)
+
+    def to_representation(self, value):
+        codes = self.root.context.setdefault("reference codes", {})
+        model = self.queryset.model
+        if model not in codes:
+            codes[model] = dict(model.objects.values_list("pk", self.slug_field))
+        return codes[model][value]
+
+
+class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
+    """A ModelSerializer whose validation is the model's `full_clean()`: one set of rules for every door."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        # A copy, so a refused change leaves the instance as it was.
+        instance = self.Meta.model() if self.instance is None else copy.copy(self.instance)
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as error:
+            detail = serializers.as_serializer_error(error)
+            if "__all__" in detail:
+                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
+            raise serializers.ValidationError(detail) from error
+        return attrs
+
+
+RESTRICTED_CANDIDATE_FIELDS = ("given_name", "family_name", "email", "phone", "personal_adviser_contact")
+
+
+class CandidateSerializer(FullCleanSerializer):
+    """A care leaver. Name and contact details are only shown to those who may edit the record."""
+
+    organisation = ReferenceCodeField(slug_field="code", queryset=Organisation.objects.all())
+
+    class Meta:
+        model = Candidate
+        fields = [
+            "id",
+            "organisation",
+            "reference",
+            *RESTRICTED_CANDIDATE_FIELDS,
+            "date_of_birth",
+            "legal_status",
+            "responsible_local_authority",
+            "english_level_2",
+            "maths_level_2",
+            "needs_esol",
+            "unaccompanied_asylum_seeking_child",
+            "right_to_work_restrictions",
+            "neet_since",
+            "skills",
+            "aspirations",
+            "strengths",
+            "consent_recorded_on",
+            "anonymised_on",
+            "created_at",
+        ]
+        read_only_fields = ["anonymised_on", "created_at"]
+        validators = []  # full_clean() checks the unique reference, with the model's own message
+        extra_kwargs = {name: {"required": False} for name in RESTRICTED_CANDIDATE_FIELDS}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.may_edit_for(instance.organisation_id):
+            for name in RESTRICTED_CANDIDATE_FIELDS:
+                data.pop(name, None)
+        return data
+
+    def validate_organisation(self, organisation):
+        if not self.may_edit_for(organisation.pk):
+            raise serializers.ValidationError(f"You cannot add or change records of {organisation.code}.")
+        return organisation
+
+
+class PlacementSerializer(FullCleanSerializer):
+    """One placement through the pipeline; `status` and the latest outcome are derived, never written."""
+
+    candidate = serializers.PrimaryKeyRelatedField(queryset=Candidate.objects.none())
+    candidate_reference = serializers.CharField(source="candidate.reference", read_only=True)
+    organisation = ReferenceCodeField(slug_field="code", queryset=Organisation.objects.all())
+    scheme = ReferenceCodeField(slug_field="code", queryset=Scheme.objects.all())
+    location = ReferenceCodeField(slug_field="name", queryset=Location.objects.all())
+    grade = ReferenceCodeField(slug_field="code", queryset=Grade.objects.all())
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Placement
+        fields = [
+            "id",
+            "candidate",
+            "candidate_reference",
+            "organisation",
+            "scheme",
+            "business_unit",
+            "location",
+            "grade",
+            "referred_on",
+            "applied_on",
+            "offered_on",
+            "clearance_requested_on",
+            "clearance_granted_on",
+            "started_on",
+            "planned_end_on",
+            "ended_on",
+            "status",
+            "latest_outcome",
+            "latest_outcome_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["latest_outcome", "latest_outcome_on", "created_at", "updated_at"]
+        # The model's constraints are checked by full_clean(); DRF's own copies of them would duplicate
+        # the messages with different wording.
+        validators = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.user is not None and self._writing:
+            self.fields["candidate"].queryset = Candidate.objects.for_user(self.user)
+
+    def get_status(self, placement) -> str:
+        return placement.status_on()
+
+    def validate(self, attrs):
+        organisation = attrs.get("organisation", getattr(self.instance, "organisation", None))
+        scheme = attrs.get("scheme", getattr(self.instance, "scheme", None))
+        if not self.may_edit_for(organisation.pk, scheme.owner_id):
+            raise serializers.ValidationError(
+                {"organisation": f"You cannot add or change records of {organisation.code} on {scheme.code}."}
+            )
+        return super().validate(attrs)
+
+
+class OutcomeSerializer(FullCleanSerializer):
+    """An entry in a placement's outcome history."""
+
+    placement = serializers.PrimaryKeyRelatedField(queryset=Placement.objects.none())
+    label = serializers.CharField(source="get_code_display", read_only=True)
+    destination_organisation = ReferenceCodeField(
+        slug_field="code", queryset=Organisation.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Outcome
+        fields = ["id", "placement", "code", "label", "on", "destination_organisation", "activity_code", "notes"]
+        validators = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.user is not None and self._writing:
+            self.fields["placement"].queryset = Placement.objects.editable_by(self.user)

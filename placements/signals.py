@@ -1,0 +1,14 @@
+"""Signals other apps may listen to, so placements never needs to import them.
+
+`records_changed` is sent after writes that bypass model signals (bulk imports, bulk updates): anything that
+caches figures derived from records (the statistics API) listens to it, as well as to post_save/post_delete.
+"""
+
+from django.dispatch import Signal
+
+records_changed = Signal()
+
+
+def announce_records_changed(sender=None) -> None:
+    """Call after a bulk write to placements or outcomes (e.g. at the end of an import)."""
+    records_changed.send(sender=sender)

@@ -1,0 +1,1 @@
+"""Read-only REST endpoints for reference data (interfaces.md section 3)."""

@@ -1,0 +1,217 @@
+"""Records through the API: each client sees and edits only what the admin would let it, with the same rules."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from placements.models import Candidate, Outcome, Placement
+from schemes.models import Scheme
+from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
+
+
+@pytest.fixture
+def placements(world):
+    ons = PlacementFactory(candidate__organisation=world.ons, candidate__reference="ONS-001")
+    dwp = PlacementFactory(candidate__organisation=world.dwp, scheme=Scheme.objects.get(code="CLIS"))
+    return ons, dwp
+
+
+def ids(response):
+    return [item["id"] for item in response.json()["results"]]
+
+
+def test_hr_staff_list_only_their_organisations_placements(placements, as_user):
+    ons, dwp = placements
+    response = as_user("ons_hr").get("/api/v1/placements/")
+    assert response.status_code == 200
+    assert ids(response) == [ons.pk]
+    first = response.json()["results"][0]
+    assert first["organisation"] == "ONS"
+    assert first["scheme"] == "GFiE"
+    assert first["candidate_reference"] == "ONS-001"
+    assert first["status"] == "started"
+    assert ids(as_user("dwp_hr").get("/api/v1/placements/")) == [dwp.pk]
+
+
+@pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
+def test_another_organisations_record_is_not_found_rather_than_forbidden(placements, as_user, endpoint):
+    ons, dwp = placements
+    outcome = OutcomeFactory(placement=dwp)
+    record = {"placements": dwp.pk, "candidates": dwp.candidate_id, "outcomes": outcome.pk}[endpoint]
+    client = as_user("ons_hr")
+    assert client.get(f"/api/v1/{endpoint}/{record}/").status_code == 404
+    assert client.patch(f"/api/v1/{endpoint}/{record}/", {"notes": "x"}, format="json").status_code == 404
+    assert client.delete(f"/api/v1/{endpoint}/{record}/").status_code == 404
+    assert Placement.objects.filter(pk=dwp.pk).exists()
+
+
+@pytest.mark.parametrize("user", ["ons_api", "ons_foi"])
+@pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
+def test_statistics_only_clients_get_no_records_at_all(placements, as_user, user, endpoint):
+    client = as_user(user)
+    assert client.get(f"/api/v1/{endpoint}/").status_code == 403
+    assert client.get(f"/api/v1/{endpoint}/{placements[0].pk}/").status_code == 403
+
+
+def test_nobody_anonymous_reads_records(placements, client):
+    assert client.get("/api/v1/placements/").status_code == 401
+
+
+def test_a_scheme_administrator_sees_the_placements_on_their_schemes(placements, as_user):
+    assert ids(as_user("dfe_scheme_admin").get("/api/v1/placements/")) == [placements[1].pk]  # DfE owns CLIS
+
+
+def test_managers_read_but_do_not_write(placements, as_user):
+    ons, _ = placements
+    client = as_user("ons_manager")
+    assert client.get(f"/api/v1/placements/{ons.pk}/").status_code == 200
+    assert client.patch(f"/api/v1/placements/{ons.pk}/", {"business_unit": "Data"}, format="json").status_code == 403
+    ons.refresh_from_db()
+    assert ons.business_unit == ""
+
+
+def test_managers_do_not_see_names_and_contact_details(world, as_user):
+    candidate = CandidateFactory(organisation=world.ons, given_name="Sam", email="sam@example.com")
+    as_manager = as_user("ons_manager").get(f"/api/v1/candidates/{candidate.pk}/").json()
+    as_hr = as_user("ons_hr").get(f"/api/v1/candidates/{candidate.pk}/").json()
+    assert "given_name" not in as_manager
+    assert "email" not in as_manager
+    assert as_hr["given_name"] == "Sam"
+    assert as_hr["email"] == "sam@example.com"
+
+
+def new_placement(candidate, **fields):
+    return {
+        "candidate": candidate.pk,
+        "organisation": candidate.organisation.code,
+        "scheme": "GFiE",
+        "location": "Titchfield",
+        "grade": "EO",
+        "offered_on": "2024-01-10",
+        "started_on": "2024-03-04",
+        **fields,
+    }
+
+
+def test_hr_staff_add_a_placement_with_codes_and_names(world, as_user):
+    candidate = CandidateFactory(organisation=world.ons)
+    response = as_user("ons_hr").post("/api/v1/placements/", new_placement(candidate), format="json")
+    assert response.status_code == 201, response.json()
+    placement = Placement.objects.get(pk=response.json()["id"])
+    assert (placement.scheme.code, placement.location.name, placement.grade.code) == ("GFiE", "Titchfield", "EO")
+    assert placement.started_on == datetime.date(2024, 3, 4)
+    assert placement.history.count() == 1  # every change kept, as in the admin
+
+
+@pytest.mark.parametrize(
+    ("fields", "fields_named", "words"),
+    [
+        # The model's rules name the date that is wrong (or, as a constraint, the record as a whole).
+        ({"ended_on": "2023-01-31"}, ("ended_on", "non_field_errors"), "before"),
+        ({"offered_on": "2024-05-01"}, ("started_on", "non_field_errors"), "before"),
+        ({"grade": "Grade 99"}, ("grade",), "does not exist"),
+        ({"location": "Atlantis"}, ("location",), "does not exist"),
+        ({"started_on": "31/02/2021"}, ("started_on",), "format"),
+    ],
+)
+def test_a_bad_placement_is_refused_with_the_field_named_and_nothing_saved(world, as_user, fields, fields_named, words):
+    candidate = CandidateFactory(organisation=world.ons)
+    response = as_user("ons_hr").post("/api/v1/placements/", new_placement(candidate, **fields), format="json")
+    assert response.status_code == 400
+    named = [field for field in fields_named if field in response.json()]
+    assert named, response.json()
+    assert words in " ".join(response.json()[named[0]]).lower()
+    assert not Placement.objects.exists()
+
+
+def test_the_same_placement_twice_is_refused_by_the_models_own_rule(world, as_user):
+    candidate = CandidateFactory(organisation=world.ons)
+    client = as_user("ons_hr")
+    assert client.post("/api/v1/placements/", new_placement(candidate), format="json").status_code == 201
+    response = client.post("/api/v1/placements/", new_placement(candidate), format="json")
+    assert response.status_code == 400
+    assert "already has a placement" in str(response.json())
+    assert Placement.objects.count() == 1
+
+
+def test_hr_staff_cannot_add_records_for_another_organisation(world, as_user):
+    ons_candidate = CandidateFactory(organisation=world.ons)
+    dwp_candidate = CandidateFactory(organisation=world.dwp)
+    client = as_user("ons_hr")
+    response = client.post("/api/v1/placements/", new_placement(dwp_candidate), format="json")
+    assert response.status_code == 400
+    assert "candidate" in response.json()  # DWP's candidate does not exist as far as ONS is concerned
+    response = client.post("/api/v1/placements/", new_placement(ons_candidate, organisation="DWP"), format="json")
+    assert response.status_code == 400
+    assert "organisation" in response.json()
+    response = client.post("/api/v1/candidates/", {"organisation": "DWP", "reference": "X1"}, format="json")
+    assert response.status_code == 400
+    assert "organisation" in response.json()
+    assert not Placement.objects.exists()
+    assert not Candidate.objects.filter(reference="X1").exists()
+
+
+def test_an_outcome_follows_the_same_rules_as_the_admin(placements, as_user):
+    ons, _ = placements
+    offer = PlacementFactory(candidate__organisation=ons.organisation, started_on=None)
+    client = as_user("ons_hr")
+    response = client.post("/api/v1/outcomes/", {"placement": offer.pk, "code": "permanent", "on": "2024-01-01"})
+    assert response.status_code == 400
+    assert "never started" in response.json()["code"][0]
+    response = client.post("/api/v1/outcomes/", {"placement": ons.pk, "code": "permanent", "on": "2024-09-04"})
+    assert response.status_code == 201
+    ons.refresh_from_db()
+    assert ons.latest_outcome == "permanent"
+    assert Outcome.objects.count() == 1
+
+
+def test_a_candidate_with_placements_is_not_deleted(placements, as_user):
+    ons, _ = placements
+    response = as_user("ons_hr").delete(f"/api/v1/candidates/{ons.candidate_id}/")
+    assert response.status_code == 409
+    assert Candidate.objects.filter(pk=ons.candidate_id).exists()
+
+
+def test_placements_filter_order_and_page(world, as_user):
+    clis = Scheme.objects.get(code="CLIS")
+    for year in (2021, 2022, 2023):
+        PlacementFactory(candidate__organisation=world.ons, started_on=datetime.date(year, 9, 1), offered_on=None)
+    PlacementFactory(candidate__organisation=world.ons, scheme=clis, started_on=datetime.date(2024, 1, 8))
+    client = as_user("ons_hr")
+    assert len(ids(client.get("/api/v1/placements/", {"scheme": "CLIS"}))) == 1
+    assert len(ids(client.get("/api/v1/placements/", {"start_year": 2022}))) == 1
+    assert len(ids(client.get("/api/v1/placements/", {"organisation": "ONS", "status": "started"}))) == 4
+    ordered = client.get("/api/v1/placements/", {"ordering": "started_on"}).json()["results"]
+    assert [item["started_on"] for item in ordered] == sorted(item["started_on"] for item in ordered)
+    page = client.get("/api/v1/placements/", {"page_size": 3}).json()
+    assert page["count"] == 4
+    assert len(page["results"]) == 3
+    assert page["next"]
+    response = client.get("/api/v1/placements/", {"scheme": "NOPE"})
+    assert response.status_code == 400
+    assert "scheme" in response.json()
+
+
+@pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
+def test_list_queries_do_not_grow_with_the_page(world, as_user, endpoint):
+    client = as_user("ons_hr")
+
+    def queries_for(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/api/v1/{endpoint}/", {"page_size": page_size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        return len(captured)
+
+    for _ in range(30):
+        OutcomeFactory(placement__candidate__organisation=world.ons)
+    assert queries_for(3) == queries_for(30)
+
+
+def test_hr_staff_find_a_placement_by_their_candidate_reference(world, as_user):
+    wanted = PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-42")
+    PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-43")
+    PlacementFactory(candidate__organisation=world.dwp, candidate__reference="CL-42")
+    assert ids(as_user("ons_hr").get("/api/v1/placements/", {"candidate_reference": "CL-42"})) == [wanted.pk]

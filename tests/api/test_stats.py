@@ -1,0 +1,356 @@
+"""The statistics API as its clients use it: the documented shape, disclosure control that matches the FOI
+pack, parameters checked with 400s that name them, exact counts only for an organisation's own staff, and
+no hidden count recoverable by differencing answers."""
+
+import datetime
+import itertools
+
+import numpy as np
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from scipy.optimize import linprog
+
+from placements.models import Placement
+from placements.signals import announce_records_changed
+from reporting.breakdowns import Scope
+from reporting.disclosure import Rule
+from reporting.packs import protected_pack_tables
+from schemes.models import Grade, Location, Organisation, Scheme
+from tests.factories import OutcomeFactory, PlacementFactory
+
+YEARS = range(2019, 2025)
+LOCATIONS = ("Newport", "Titchfield")
+GRADES = ("AO", "EO")
+# GFiE hires at ONS, like the ONS FOI answer: small numbers everywhere, some zeros, some cells of 5 or more.
+ONS_GFIE_HIRES = {
+    (2019, "Newport", "AO"): 6,
+    (2019, "Newport", "EO"): 1,
+    (2019, "Titchfield", "EO"): 3,
+    (2020, "Newport", "AO"): 2,
+    (2020, "Newport", "EO"): 5,
+    (2020, "Titchfield", "AO"): 7,
+    (2021, "Newport", "AO"): 1,
+    (2021, "Titchfield", "EO"): 1,
+    (2022, "Newport", "AO"): 8,
+    (2022, "Newport", "EO"): 6,
+    (2022, "Titchfield", "AO"): 5,
+    (2022, "Titchfield", "EO"): 6,
+    (2023, "Newport", "AO"): 3,
+    (2023, "Newport", "EO"): 9,
+    (2023, "Titchfield", "AO"): 4,
+    (2024, "Newport", "AO"): 5,
+    (2024, "Titchfield", "EO"): 2,
+}
+
+
+def make_hires(counts, organisation, scheme_code="GFiE", month=6):
+    scheme = Scheme.objects.get(code=scheme_code)
+    for (year, location, grade), number in counts.items():
+        for _ in range(number):
+            PlacementFactory(
+                candidate__organisation=organisation,
+                scheme=scheme,
+                location=Location.objects.get(name=location),
+                grade=Grade.objects.get(code=grade),
+                offered_on=datetime.date(year, month, 1) - datetime.timedelta(days=30),
+                started_on=datetime.date(year, month, 1),
+            )
+
+
+@pytest.fixture
+def ons_gfie(world):
+    make_hires(ONS_GFIE_HIRES, world.ons)
+    make_hires({(2022, "Newport", "AO"): 3}, world.dwp)  # another organisation's hires
+    make_hires({(2022, "Newport", "AO"): 2}, world.ons, scheme_code="CLIS")  # another scheme's
+    return world
+
+
+def true_count(**fixed):
+    """The independent count: ONS GFiE hires with the given year / location / grade (years as ints)."""
+    return sum(
+        number
+        for (year, location, grade), number in ONS_GFIE_HIRES.items()
+        if all({"year": year, "location": location, "grade": grade}[dim] in values for dim, values in fixed.items())
+    )
+
+
+def test_an_api_client_gets_the_documented_shape(ons_gfie, as_user):
+    response = as_user("ons_api").get(
+        "/api/v1/stats/hires/",
+        {
+            "by": "year,location",
+            "scheme": "GFiE",
+            "organisation": "ONS",
+            "year_basis": "financial",
+            "from": 2019,
+            "to": 2024,
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["by"] == ["year", "location"]
+    assert body["year_basis"] == "financial"
+    assert body["threshold"] == 5
+    assert body["exact"] is False
+    assert [(row["year"], row["location"]) for row in body["rows"]] == [
+        (f"{year}-{(year + 1) % 100:02d}", location) for year in YEARS for location in LOCATIONS
+    ]
+    for row in body["rows"]:
+        assert set(row) in ({"year", "location", "count"}, {"year", "location", "count", "suppressed"})
+        assert isinstance(row["count"], int) or (row["count"] is None and row["suppressed"] is True)
+    assert set(body["total"]) <= {"count", "suppressed"}
+
+
+def test_published_counts_are_true_counts_and_small_counts_are_hidden(ons_gfie, as_user):
+    body = (
+        as_user("ons_api")
+        .get("/api/v1/stats/hires/", {"by": "year,grade", "scheme": "GFiE", "organisation": "ONS"})
+        .json()
+    )
+    hidden = 0
+    for row in body["rows"]:
+        truth = true_count(year={int(row["year"])}, grade={row["grade"]})
+        if row["count"] is None:
+            hidden += 1
+        else:
+            assert row["count"] == truth
+            assert truth == 0 or truth >= 5
+        if 0 < truth < 5:
+            assert row.get("suppressed") is True, row
+    assert hidden >= 3  # 2019 EO (4), 2021 AO (1) and 2021 EO (1) at least
+    assert body["total"] in ({"count": sum(ONS_GFIE_HIRES.values())}, {"count": None, "suppressed": True})
+
+
+def test_the_api_and_the_foi_pack_publish_the_same_numbers(ons_gfie, as_user):
+    _, pack_tables, _ = protected_pack_tables(Scope(scheme="GFiE", organisation="ONS"), Rule.from_settings())
+    year_by_location = next(table for table in pack_tables if table.dimensions == ("year", "location"))
+    body = (
+        as_user("ons_api")
+        .get("/api/v1/stats/hires/", {"by": "location,year", "scheme": "GFiE", "organisation": "ONS"})
+        .json()
+    )
+    for row in body["rows"]:
+        assert row["count"] == year_by_location.value((row["year"], row["location"]))
+    outcomes = next(table for table in pack_tables if table.dimensions == ("year", "outcome"))
+    body = (
+        as_user("ons_api")
+        .get("/api/v1/stats/outcomes/", {"by": "year", "scheme": "GFiE", "organisation": "ONS"})
+        .json()
+    )
+    assert body["by"] == ["year", "outcome"]
+    assert len(body["rows"]) == len(outcomes.breakdown.categories["year"]) * len(
+        outcomes.breakdown.categories["outcome"]
+    )
+    for row in body["rows"]:
+        assert row["count"] == outcomes.value((row["year"], row["outcome"]))
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ({"by": "year,colour"}, "by"),
+        ({"by": "year,year"}, "by"),
+        ({"by": "year,location,grade,scheme"}, "by"),
+        ({"location": "Newport"}, "location"),
+        ({"colour": "blue"}, "colour"),
+        ({"from": 2024, "to": 2019}, "from"),
+        ({"from": "last year"}, "from"),
+        ({"to": 99999}, "to"),
+        ({"scheme": "NOPE"}, "scheme"),
+        ({"organisation": "NOPE"}, "organisation"),
+        ({"year_basis": "lunar"}, "year_basis"),
+        ({"exact": "perhaps"}, "exact"),
+        ({"by": "outcome"}, "by"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_them(world, as_user, query, parameter):
+    response = as_user("ons_api").get("/api/v1/stats/hires/", query)
+    assert response.status_code == 400
+    assert response.json()["parameter"] == parameter
+    assert parameter in response.json()["detail"]
+
+
+def test_published_statistics_offer_only_the_packs_tables(world, as_user):
+    response = as_user("ons_api").get("/api/v1/stats/outcomes/", {"by": "location"})
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "by"
+    assert "year,outcome" in response.json()["detail"]
+
+
+def test_anonymous_clients_get_no_statistics(world, client):
+    assert client.get("/api/v1/stats/hires/").status_code == 401
+
+
+def test_an_api_client_never_gets_exact_counts(ons_gfie, as_user):
+    response = as_user("ons_api").get("/api/v1/stats/hires/", {"organisation": "ONS", "exact": "true"})
+    assert response.status_code == 403
+    assert response.json()["parameter"] == "exact"
+
+
+def test_staff_get_exact_counts_of_their_own_organisation_only(ons_gfie, as_user):
+    body = (
+        as_user("ons_manager")
+        .get(
+            "/api/v1/stats/hires/",
+            {"by": "year,location,grade", "organisation": "ONS", "scheme": "GFiE", "exact": "true"},
+        )
+        .json()
+    )
+    assert body["exact"] is True
+    assert body["threshold"] is None
+    for row in body["rows"]:
+        assert row["count"] == true_count(year={int(row["year"])}, location={row["location"]}, grade={row["grade"]})
+    assert body["total"] == {"count": sum(ONS_GFIE_HIRES.values())}
+
+    response = as_user("ons_manager").get("/api/v1/stats/hires/", {"organisation": "DWP", "exact": "true"})
+    assert response.status_code == 403
+    assert response.json()["parameter"] == "organisation"
+    response = as_user("ons_hr").get("/api/v1/stats/hires/", {"exact": "true"})
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "organisation"
+
+
+def test_a_part_of_an_organisation_is_not_published_on_its_own(ons_gfie, as_user):
+    Organisation.objects.create(code="ONS-DSC", name="ONS Data Science Campus", kind="unit", parent=ons_gfie.ons)
+    response = as_user("ons_api").get("/api/v1/stats/hires/", {"organisation": "ONS-DSC"})
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "organisation"
+
+
+def test_a_year_range_is_a_slice_of_the_same_published_numbers(ons_gfie, as_user):
+    client = as_user("ons_api")
+    scope = {"scheme": "GFiE", "organisation": "ONS"}
+    everything = client.get("/api/v1/stats/hires/", {"by": "year", **scope}).json()
+    by_year = {row["year"]: row["count"] for row in everything["rows"]}
+    assert by_year["2021"] is None  # 2 hires
+    for first, last in itertools.combinations_with_replacement(YEARS, 2):
+        body = client.get("/api/v1/stats/hires/", {"by": "year", "from": first, "to": last, **scope}).json()
+        assert {row["year"]: row["count"] for row in body["rows"]} == {
+            str(y): by_year[str(y)] for y in range(first, last + 1)
+        }
+        inside = [by_year[str(year)] for year in range(first, last + 1)]
+        outside = [by_year[str(year)] for year in YEARS if not first <= year <= last]
+        # A range total is published only when the published yearly figures give it: their sum, or the grand
+        # total less the years outside the range.
+        derivable = None not in inside or (everything["total"]["count"] is not None and None not in outside)
+        assert (body["total"]["count"] is not None) == derivable
+        if derivable:
+            assert body["total"]["count"] == true_count(year=set(range(first, last + 1)))
+
+
+def published_constraints(client, scope):
+    """Every number the API publishes for a scope, over every `by` and year range a client can ask for, as
+    (set of finest cells it adds up, value); plus the hidden ones as (cells, None)."""
+    cells = list(itertools.product(YEARS, LOCATIONS, GRADES))
+    found = []
+    ranges = [(None, None), *itertools.combinations_with_replacement(YEARS, 2)]
+    for by in ("year", "location", "grade", "year,location", "year,grade", "location,grade"):
+        for first, last in ranges:
+            query = {"by": by, **scope} | ({"from": first, "to": last} if first else {})
+            response = client.get("/api/v1/stats/hires/", query)
+            if response.status_code == 400:  # e.g. location,grade over a part of the years: not published
+                assert response.json()["parameter"] == "from"
+                continue
+            body = response.json()
+            years = set(range(first, last + 1)) if first else set(YEARS)
+            for row in [*body["rows"], {**body["total"]}]:
+                members = frozenset(
+                    index
+                    for index, (year, location, grade) in enumerate(cells)
+                    if year in years
+                    and ("year" not in row or int(row["year"]) == year)
+                    and ("location" not in row or row["location"] == location)
+                    and ("grade" not in row or row["grade"] == grade)
+                )
+                found.append((members, row["count"]))
+    return cells, found
+
+
+def test_no_hidden_count_can_be_recovered_by_combining_every_answer(ons_gfie, as_user):
+    """Ask everything (every table, every year range, totals), then try to pin each hidden number by linear
+    programming over the finest cells (year x location x grade), as an attacker would."""
+    cells, found = published_constraints(as_user("ons_api"), {"scheme": "GFiE", "organisation": "ONS"})
+    shown = {members: value for members, value in found if value is not None}
+    hidden = {members for members, value in found if value is None}
+    assert hidden
+    a_eq = np.array([[1.0 if i in members else 0.0 for i in range(len(cells))] for members in shown])
+    b_eq = np.array(list(shown.values()), dtype=float)
+    for members in hidden:
+        objective = np.array([1.0 if i in members else 0.0 for i in range(len(cells))])
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert low.status == 0
+        greatest = np.inf if high.status == 3 else -high.fun
+        truth = sum(ONS_GFIE_HIRES.get(cells[i], 0) for i in members)
+        assert greatest - low.fun >= 1 - 1e-6, f"hidden count {truth} pinned by differencing"
+
+
+def test_differencing_two_year_ranges_gives_back_only_a_published_year(ons_gfie, as_user):
+    client = as_user("ons_api")
+    scope = {"by": "location", "scheme": "GFiE", "organisation": "ONS"}
+    longer = client.get("/api/v1/stats/hires/", {**scope, "from": 2019, "to": 2021}).json()
+    shorter = client.get("/api/v1/stats/hires/", {**scope, "from": 2019, "to": 2020}).json()
+    year_2021 = client.get("/api/v1/stats/hires/", {**scope, "from": 2021, "to": 2021}).json()
+    for long_row, short_row, year_row in zip(longer["rows"], shorter["rows"], year_2021["rows"], strict=True):
+        if year_row["count"] is None:  # Titchfield 2021 holds 1 hire: neither range may give it away
+            assert long_row["count"] is None or short_row["count"] is None
+        elif long_row["count"] is not None and short_row["count"] is not None:
+            assert long_row["count"] - short_row["count"] == year_row["count"]
+
+
+def test_repeated_statistics_come_from_the_cache_until_a_record_changes(ons_gfie, as_user):
+    client = as_user("ons_manager")
+    query = {"by": "year", "scheme": "GFiE", "organisation": "ONS"}
+    first = client.get("/api/v1/stats/hires/", query).json()
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/api/v1/stats/hires/", query).json()
+    assert again == first
+    assert not [q for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()]
+
+    make_hires({(2024, "Newport", "AO"): 1}, ons_gfie.ons)  # 2024 goes from 7 to 8 hires
+    changed = client.get("/api/v1/stats/hires/", query).json()
+    assert changed["total"]["count"] == sum(ONS_GFIE_HIRES.values()) + 1
+
+    exact = {**query, "exact": "true"}
+    before = client.get("/api/v1/stats/outcomes/", exact).json()
+    placement = ons_gfie.ons.placements.filter(scheme__code="GFiE").first()
+    OutcomeFactory(placement=placement, code="permanent")
+    after = client.get("/api/v1/stats/outcomes/", exact).json()
+    permanent = [row for row in after["rows"] if row["outcome"] == "Made permanent"]
+    assert sum(row["count"] for row in permanent) == 1
+    assert before != after
+
+
+def test_statistics_are_throttled_per_client(ons_gfie, as_user, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"user": "100/min", "stats": "2/min"},
+    }
+    client, other = as_user("ons_api"), as_user("ons_manager")
+    assert [client.get("/api/v1/stats/hires/").status_code for _ in range(3)] == [200, 200, 429]
+    assert other.get("/api/v1/stats/hires/").status_code == 200
+
+
+def test_a_bulk_change_announced_by_its_writer_refreshes_the_statistics(ons_gfie, as_user):
+    client = as_user("ons_manager")
+    query = {"by": "location", "scheme": "GFiE", "organisation": "ONS", "exact": "true"}
+    before = {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]}
+    # A bulk update (as an import does) sends no model signals...
+    Placement.objects.filter(location__name="Newport").update(location=Location.objects.get(name="Titchfield"))
+    assert {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]} == before
+    # ...so the writer announces it, and the next answer is counted afresh.
+    announce_records_changed()
+    after = {row["location"]: row["count"] for row in client.get("/api/v1/stats/hires/", query).json()["rows"]}
+    assert after == {"Titchfield": sum(before.values())}
+
+
+def test_a_placement_counts_as_a_hire_from_its_start_date_even_with_the_cache_warm(world, as_user):
+    make_hires({(2026, "Newport", "AO"): 1}, world.ons, month=12)  # starts on 1 December 2026
+    # Twenty minutes apart, well inside the cache's lifetime, but on different days.
+    query = {"by": "year", "organisation": "ONS", "exact": "true"}
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 23, 50, tzinfo=datetime.UTC), tick=False):
+        assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 0}
+    with time_machine.travel(datetime.datetime(2026, 12, 1, 0, 10, tzinfo=datetime.UTC), tick=False):
+        assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 1}
