@@ -4,16 +4,30 @@ from django.db.models import ProtectedError
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from placements.audit import record_read, record_reads
 from placements.filtersets import CandidateFilterSet, OutcomeFilterSet, PlacementFilterSet
-from placements.models import Candidate, Outcome, Placement
+from placements.models import Candidate, Outcome, Placement, RecordAccess
 
 from .permissions import RecordPermissions
 from .serializers import CandidateSerializer, OutcomeSerializer, PlacementSerializer
 
 
 class _RecordViewSet(viewsets.ModelViewSet):
+    """Every record a client reads, one by one or a page at a time, is recorded (domain.md: reads are audited)."""
+
     permission_classes = [RecordPermissions]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        record_read(request.user, instance, RecordAccess.How.API, request.path)
+        return Response(self.get_serializer(instance).data)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.request.method == "GET":
+            record_reads(self.request.user, page, RecordAccess.How.API, self.request.path)
+        return page
 
     def destroy(self, request, *args, **kwargs):
         try:
