@@ -18,7 +18,8 @@ from simple_history.models import HistoricalRecords
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme
 
-from .choices import OUTCOMES_BEFORE_START, ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
+from . import rules
+from .choices import ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
 
 # Roles whose holders work with individual records of their own organisations.
 RECORD_ROLES = (Role.HR, Role.MANAGER, Role.SCHEME_ADMIN)
@@ -255,10 +256,20 @@ class Placement(models.Model):
         return f"{self.candidate} on {self.scheme.code} ({when:%d/%m/%Y})" if when else str(self.candidate)
 
     def clean(self):
+        problems = rules.placement_date_problems(
+            referred_on=self.referred_on,
+            applied_on=self.applied_on,
+            offered_on=self.offered_on,
+            clearance_requested_on=self.clearance_requested_on,
+            clearance_granted_on=self.clearance_granted_on,
+            started_on=self.started_on,
+            planned_end_on=self.planned_end_on,
+            ended_on=self.ended_on,
+        )
         if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
-            raise ValidationError(
-                {"organisation": "The employer must be the organisation that holds the candidate's record."}
-            )
+            problems["organisation"] = "the employer must be the organisation that holds the candidate's record"
+        if problems:
+            raise ValidationError(rules.as_sentences(problems))
 
     def status_on(self, as_at: datetime.date | None = None) -> str:
         """The pipeline stage as at a date; the Python twin of `status_expression`."""
@@ -335,17 +346,13 @@ class Outcome(models.Model):
 
     def clean(self):
         placement = self.placement if self.placement_id else None
-        if placement is None or self.on is None:
+        if placement is None or not self.code:
             return
-        if placement.started_on is None:
-            if self.code and self.code not in OUTCOMES_BEFORE_START:
-                raise ValidationError(
-                    {
-                        "code": f"{self.get_code_display()} cannot be recorded for a placement that never started; "
-                        "only 'Withdrew before start' fits an offer that has not started."
-                    }
-                )
-        elif self.on < placement.started_on:
-            raise ValidationError(
-                {"on": f"{self.on:%Y-%m-%d} is before the start date {placement.started_on:%Y-%m-%d}."}
-            )
+        problems = rules.outcome_problems(
+            code=self.code,
+            on=self.on,
+            started_on=placement.started_on,
+            has_destination=self.destination_organisation_id is not None,
+        )
+        if problems:
+            raise ValidationError(rules.as_sentences(problems))
