@@ -424,11 +424,31 @@ class _HiresImport:
             if row["destination_id"] is None:
                 self.error(number, "destination", self.refs.unknown("organisation", destination))
 
+        if len(self.result.errors) > before and "started_on" in self.present:
+            # This row will not be applied, so check its dates on their own now: every problem in one report.
+            self._check_row_dates_alone(number, row)
         dob, first_day = row["date_of_birth"], row["started_on"] or row["offered_on"]
         if dob and first_day and dob >= first_day:
             which = "start" if row["started_on"] else "offer"
             self.error(number, "date_of_birth", f"{dob:%Y-%m-%d} is not before the {which} date {first_day:%Y-%m-%d}")
         return None if len(self.result.errors) > before else row
+
+    def _check_row_dates_alone(self, number: int, row: dict[str, Any]) -> None:
+        problems = rules.placement_date_problems(
+            offered_on=row["offered_on"],
+            started_on=row["started_on"],
+            planned_end_on=row["planned_end_on"],
+            ended_on=row["ended_on"],
+        )
+        if row["outcome"] is not None:
+            on = row["outcome_on"] or row["ended_on"]
+            outcome = rules.outcome_problems(code=row["outcome"], on=on, started_on=row["started_on"])
+            problems.update({OUTCOME_FIELD_HEADING[name]: message for name, message in outcome.items()})
+        reported = {(problem.row, problem.heading) for problem in self.result.errors}
+        for name, message in problems.items():
+            heading = FIELD_HEADING.get(name, name)
+            if (number, heading) not in reported:
+                self.error(number, heading, message)
 
     def _may_import(self, row: dict[str, Any]) -> bool:
         if self.editable_organisations is None:
@@ -697,7 +717,7 @@ class _HiresImport:
         positions = self.read_headings(headings)
         if positions is None:
             return self.result
-        present = set(positions)
+        present = self.present = set(positions)
         parsed: list[tuple[int, dict[str, Any]]] = []
         for number, values in enumerate(rows, start=HEADINGS_ROW + 1):
             cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
