@@ -34,6 +34,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme, normalise_name
+from schemes.spreadsheets import ImportProblem, cell_text, formula_problem
 
 from . import rules
 from .choices import OutcomeCode
@@ -96,18 +97,6 @@ OUTCOME_FIELD_HEADING = {
 }
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """One problem with a file: the spreadsheet row (headings are row 1), the column heading and why."""
-
-    row: int
-    heading: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, {self.heading}: {self.message}"
 
 
 @dataclass
@@ -203,16 +192,6 @@ def import_placements_rows(
 
 
 # Cell values ---------------------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    """A cell as trimmed text; whole numbers lose the '.0' a spreadsheet gives them; blank is None."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
 
 
 def parse_date(value: Any) -> datetime.date:
@@ -341,7 +320,7 @@ class _HiresImport:
         by_folded = {normalise_name(column.heading): column.key for column in COLUMNS}
         positions: dict[str, int] = {}
         for index, heading in enumerate(headings):
-            text = _text(heading)
+            text = cell_text(heading)
             if text is None:
                 continue
             key = by_folded.get(normalise_name(text))
@@ -363,8 +342,8 @@ class _HiresImport:
         before = len(self.result.errors)
         row: dict[str, Any] = {}
         for key in ("candidate_reference", "business_unit"):
-            text = _text(cells.get(key))
-            if text is not None and (problem := rules.formula_problem(text)):
+            text = cell_text(cells.get(key))
+            if text is not None and (problem := formula_problem(text)):
                 self.error(number, key, problem)
             row[key] = text
         limits = {"candidate_reference": Candidate._meta.get_field("reference").max_length}
@@ -373,16 +352,16 @@ class _HiresImport:
             if row[key] and len(row[key]) > limit:
                 self.error(number, key, f"is {len(row[key])} characters long; at most {limit} fit")
         for column in COLUMNS:
-            if column.required and _text(cells.get(column.key)) is None:
+            if column.required and cell_text(cells.get(column.key)) is None:
                 self.error(number, column.key, "is empty; every row needs it")
 
-        organisation = _text(cells.get("organisation"))
+        organisation = cell_text(cells.get("organisation"))
         row["organisation_id"] = None
         if organisation is not None:
             row["organisation_id"] = self.refs.organisations.get(normalise_name(organisation))
             if row["organisation_id"] is None:
                 self.error(number, "organisation", self.refs.unknown("organisation", organisation))
-        scheme = _text(cells.get("scheme"))
+        scheme = cell_text(cells.get("scheme"))
         row["scheme_id"] = None
         if scheme is not None:
             row["scheme_id"] = self.refs.schemes.get(normalise_name(scheme))
@@ -391,12 +370,12 @@ class _HiresImport:
         if row["organisation_id"] and row["scheme_id"] and not self._may_import(row):
             code = self.refs.organisation_codes[row["organisation_id"]]
             self.error(number, "organisation", f"you may not import records for {code}")
-        location = _text(cells.get("location"))
+        location = cell_text(cells.get("location"))
         if location is not None:
             row["location_id"] = self.refs.locations.get(normalise_name(location))
             if row["location_id"] is None:
                 self.error(number, "location", self.refs.unknown("location", location))
-        grade = _text(cells.get("grade"))
+        grade = cell_text(cells.get("grade"))
         if grade is not None:
             row["grade_id"] = self.refs.grade(grade, row["organisation_id"])
             if row["grade_id"] is None:
@@ -405,19 +384,19 @@ class _HiresImport:
         for key in DATE_KEYS:
             raw = cells.get(key)
             row[key] = None
-            if _text(raw) is not None:
+            if cell_text(raw) is not None:
                 try:
                     row[key] = parse_date(raw)
                 except ValueError as problem:
                     self.error(number, key, str(problem))
 
-        outcome = _text(cells.get("outcome"))
+        outcome = cell_text(cells.get("outcome"))
         row["outcome"] = None
         if outcome is not None:
             row["outcome"] = self.refs.outcomes.get(normalise_name(outcome))
             if row["outcome"] is None:
                 self.error(number, "outcome", self.refs.unknown("outcome", outcome))
-        destination = _text(cells.get("destination"))
+        destination = cell_text(cells.get("destination"))
         row["destination_id"] = None
         if destination is not None:
             row["destination_id"] = self.refs.organisations.get(normalise_name(destination))
@@ -721,7 +700,7 @@ class _HiresImport:
         parsed: list[tuple[int, dict[str, Any]]] = []
         for number, values in enumerate(rows, start=HEADINGS_ROW + 1):
             cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
-            if all(_text(value) is None for value in values):
+            if all(cell_text(value) is None for value in values):
                 continue
             self.result.rows_read += 1
             row = self.parse_row(number, cells)

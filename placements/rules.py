@@ -13,9 +13,6 @@ import datetime
 
 from .choices import OUTCOMES_BEFORE_START, OutcomeCode
 
-# Text that a spreadsheet program would run as a formula if it were written back out into a cell.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _iso(day: datetime.date) -> str:
     return f"{day:%Y-%m-%d}"
@@ -79,17 +76,6 @@ def outcome_problems(
             f"a destination organisation is only recorded for transfers, not for '{label}'"
         )
     return problems
-
-
-def formula_problem(value: str) -> str | None:
-    """Why a piece of text is refused: a spreadsheet would run it as a formula when it is exported again."""
-    if value and value.startswith(FORMULA_PREFIXES):
-        shown = value.strip()[:40]
-        return (
-            f"'{shown}' starts with '{value[0].strip() or 'a tab'}', which a spreadsheet would run as a formula; "
-            "remove the leading character"
-        )
-    return None
 
 
 def as_sentences(problems: dict[str, str]) -> dict[str, str]:
