@@ -34,7 +34,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme, normalise_name
-from schemes.spreadsheets import ImportProblem, cell_text, formula_problem
+from schemes.spreadsheets import ImportProblem, UnreadableFile, cell_text, formula_problem
 
 from . import rules
 from .choices import OutcomeCode
@@ -130,10 +130,6 @@ class ImportResult:
             f"{self.unchanged} unchanged ({self.outcomes_added} outcomes and {self.candidates_created} "
             f"candidates added).{' Dry run: nothing ' + verb + ' saved.' if self.dry_run else ''}"
         )
-
-
-class UnreadableFile(ValueError):
-    """The file is not a spreadsheet the import can read (wrong type, damaged, no headings)."""
 
 
 # Reading files ------------------------------------------------------------------------------------------

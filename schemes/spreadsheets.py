@@ -13,6 +13,10 @@ from typing import Any
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+class UnreadableFile(ValueError):
+    """The file is not a spreadsheet the import can read (wrong type, damaged, no headings)."""
+
+
 @dataclass(frozen=True)
 class ImportProblem:
     """One problem with a file: the spreadsheet row (headings are row 1), the column heading and why.
