@@ -13,6 +13,8 @@ import datetime
 
 from .choices import OUTCOMES_BEFORE_START, OutcomeCode
 
+OUTCOME_LABELS = dict(OutcomeCode.choices)
+
 
 def _iso(day: datetime.date) -> str:
     return f"{day:%Y-%m-%d}"
@@ -62,7 +64,7 @@ def outcome_problems(
 ) -> dict[str, str]:
     """Problems with an outcome for a placement that started on `started_on` (None: never started)."""
     problems: dict[str, str] = {}
-    label = OutcomeCode(code).label if code in OutcomeCode.values else code
+    label = OUTCOME_LABELS.get(code, code)
     if started_on is None:
         if code not in OUTCOMES_BEFORE_START:
             problems["code"] = (
