@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from placements.models import Candidate, Outcome, Placement
+from schemes.models import Grade
 
 from .spreadsheets import write_csv, write_xlsx
 from .test_import_placements import hire, offer
@@ -97,3 +98,16 @@ def test_the_import_page_lists_the_headings_of_the_hires_spreadsheet(world, clie
     body = text(client.get(reverse(IMPORT_URL)))
     for heading in ("Candidate reference", "Offer date", "Destination organisation"):
         assert heading in body
+
+
+def test_a_file_that_went_wrong_between_preview_and_confirm_is_refused_whole(world, client, tmp_path):
+    client.force_login(world.ons_hr)
+    preview = upload(client, write_xlsx(tmp_path / "hires.xlsx", [hire("A"), hire("B", Grade="HEO")]))
+    assert "Confirm import" in text(preview)
+    Grade.objects.filter(code="HEO").update(aliases="", code="HEO-RETIRED", name="Retired grade")
+
+    done = confirm(client, preview)
+
+    assert "Row 3, Grade: &#x27;HEO&#x27; is not a known grade" in text(done)  # the admin capitalises messages
+    assert "Nothing was saved." in text(done)
+    assert counts() == (0, 0, 0)

@@ -11,7 +11,7 @@ from placements.importing import import_placements_file
 from placements.models import Candidate, Outcome, Placement
 from tests.factories import PlacementFactory
 
-from .spreadsheets import write_csv, write_xlsx
+from .spreadsheets import HEADINGS, write_csv, write_xlsx
 
 D = datetime.date
 
@@ -356,3 +356,52 @@ def test_an_existing_candidate_is_reused_by_reference(world, tmp_path):
     import_command(write_xlsx(tmp_path / "second.xlsx", [hire("ONS-001", Scheme="CLIS")]))
     assert Candidate.objects.filter(reference="ONS-001").count() == 1
     assert Placement.objects.filter(candidate=existing.candidate).count() == 2
+
+
+def test_two_rows_giving_one_candidate_different_dates_of_birth_are_refused(world, tmp_path):
+    rows = [hire("A"), hire("A", Scheme="CLIS", **{"Date of birth": D(2003, 5, 18)})]
+    err = refused(write_xlsx(tmp_path / "dob.xlsx", rows))
+    assert "row 3, Date of birth: row 2 gives 2003-05-17 for A" in err
+
+
+def test_a_row_without_a_start_date_cannot_undo_a_recorded_start(world, tmp_path):
+    import_command(write_xlsx(tmp_path / "started.xlsx", [hire("A")]))
+    err = refused(write_xlsx(tmp_path / "old.xlsx", [offer("A")]))
+    assert "row 2, Start date: the offer made on 2023-06-01 to A starts on 2023-09-04 in the records" in err
+    assert Placement.objects.get().started_on == D(2023, 9, 4)
+
+
+def test_an_empty_cell_clears_a_value_but_an_absent_column_leaves_it_alone(world, tmp_path):
+    import_command(write_xlsx(tmp_path / "ended.xlsx", [hire("A", **{"End date": "2025-01-31"})]))
+    without_end_column = [heading for heading in HEADINGS if heading != "End date"]
+    out, _ = import_command(write_xlsx(tmp_path / "no-end.xlsx", [hire("A")], headings=without_end_column))
+    assert "1 unchanged" in out
+    assert Placement.objects.get().ended_on == D(2025, 1, 31)
+
+    out, _ = import_command(write_xlsx(tmp_path / "cleared.xlsx", [hire("A", **{"End date": None})]))
+    assert "1 updated" in out
+    assert Placement.objects.get().ended_on is None
+
+
+def test_a_corrected_transfer_destination_updates_the_outcome_rather_than_adding_one(world, tmp_path):
+    transfer = {"Outcome": "Transferred to another department", "Outcome date": "2024-06-30"}
+    import_command(write_xlsx(tmp_path / "v1.xlsx", [hire("A", **transfer, **{"Destination organisation": "DWP"})]))
+    out, _ = import_command(
+        write_xlsx(tmp_path / "v2.xlsx", [hire("A", **transfer, **{"Destination organisation": "HMRC"})])
+    )
+    assert "1 updated" in out
+    assert [(o.code, o.destination_organisation.code) for o in Outcome.objects.all()] == [("transferred", "HMRC")]
+
+
+def test_a_scheme_administrator_may_import_placements_on_the_scheme_their_organisation_owns(world, tmp_path):
+    path = write_xlsx(tmp_path / "clis.xlsx", [hire("A", Scheme="CLIS", Organisation="DWP"), hire("B")])
+    result = import_placements_file(path, user=world.dfe_scheme_admin)
+    assert [str(problem) for problem in result.errors] == ["row 3, Organisation: you may not import records for ONS"]
+
+
+@pytest.mark.parametrize(("name", "content"), [("hires.xlsx", b"not a workbook"), ("hires.txt", b"a,b\n")])
+def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_plain_message(world, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=r"hires\.(xlsx could not be read as an \.xlsx workbook|txt: only)"):
+        call_command("import_placements", str(path), stdout=StringIO(), stderr=StringIO())
