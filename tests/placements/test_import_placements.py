@@ -328,9 +328,12 @@ def test_empty_rows_are_skipped_and_row_numbers_stay_those_of_the_sheet(world, t
     assert "row 4, Grade: 'Nope' is not a known grade" in err.getvalue()
 
 
-def test_the_command_exits_non_zero_on_failure_and_zero_on_success(world, tmp_path, capsys):
+def test_the_command_exits_non_zero_on_failure_and_zero_on_success(world, tmp_path, capsys, monkeypatch):
     """Run as `manage.py` runs it, so the exit status is the one a shell script would see."""
     from django.core.management import execute_from_command_line
+
+    # manage.py closes every database connection when a command ends; the test's transaction needs its own.
+    monkeypatch.setattr("django.db.connections.close_all", lambda: None)
 
     bad = write_csv(tmp_path / "bad.csv", [hire("A", Grade="Nope")])
     with pytest.raises(SystemExit) as exit_status:
