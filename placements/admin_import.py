@@ -8,6 +8,10 @@ with the same row, heading and reason, before anything is saved. See docs/decisi
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
+import tablib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
@@ -18,7 +22,7 @@ from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.results import Result, RowResult
 
-from .importing import COLUMNS, ImportResult, import_placements_rows
+from .importing import COLUMNS, ImportResult, import_placements_rows, read_csv_rows, read_xlsx_rows
 from .models import Placement
 
 
@@ -75,11 +79,38 @@ def as_import_export_result(hires: ImportResult, dataset) -> Result:
     return result
 
 
+def _dataset(rows: list[list[Any]]) -> tablib.Dataset:
+    """A rectangular dataset keeping every row (blank ones too), so row numbers match the spreadsheet's."""
+    dataset = tablib.Dataset()
+    if not rows:
+        return dataset
+    width = max(len(row) for row in rows)
+    dataset.headers = [*rows[0], *[""] * (width - len(rows[0]))]
+    for row in rows[1:]:
+        dataset.append([*row, *[""] * (width - len(row))])
+    return dataset
+
+
+class HiresXLSX(XLSX):
+    """.xlsx read exactly as the command reads it (first sheet, calamine, calculated values)."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        return _dataset(read_xlsx_rows(io.BytesIO(in_stream), "the uploaded file"))
+
+
+class HiresCSV(CSV):
+    """.csv read exactly as the command reads it (UTF-8 with or without Excel's BOM; blank lines kept)."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        text = in_stream.decode(self.encoding or "utf-8-sig") if isinstance(in_stream, bytes) else in_stream
+        return _dataset(list(read_csv_rows(text)))
+
+
 class HiresImportMixin(ImportMixin):
     """Add to a ModelAdmin of Placement: an "Import" button that runs the hires import service."""
 
     import_template_name = "admin/placements/hires_import.html"
-    import_formats = [XLSX, CSV]
+    import_formats = [HiresXLSX, HiresCSV]
     # Every imported change is already in the records' history with the importing user; an admin log
     # entry per row would only repeat it (and cost a query per row on a 10,000-row sheet).
     skip_admin_log = True

@@ -147,7 +147,7 @@ def read_table(source: str | Path | IO[bytes], name: str | None = None) -> tuple
         else:
             data = source.read()
             text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        rows = csv.reader(io.StringIO(text))
+        rows = read_csv_rows(text)
     else:
         raise UnreadableFile(f"{Path(name).name}: only .xlsx and .csv files can be imported.")
     rows = iter(rows)
@@ -155,6 +155,11 @@ def read_table(source: str | Path | IO[bytes], name: str | None = None) -> tuple
     if headings is None:
         raise UnreadableFile(f"{Path(name).name} is empty: row 1 should hold the headings.")
     return list(headings), rows
+
+
+def read_csv_rows(text: str) -> Iterable[list[str]]:
+    """The records of a CSV text; a blank line is an empty record, so row numbers stay the file's."""
+    return csv.reader(io.StringIO(text.removeprefix("\ufeff")))
 
 
 def read_xlsx_rows(source: str | Path | IO[bytes], name: str) -> list[list[Any]]:
@@ -663,8 +668,9 @@ class _HiresImport:
     # 5. Saving -------------------------------------------------------------------------------------------
 
     def save(self) -> None:
-        history = {"default_user": self.user, "default_change_reason": self.change_reason[:100]}
         now = timezone.now()
+        # One timestamp, user and reason for the whole import: its history rows read as one change.
+        history = {"default_user": self.user, "default_change_reason": self.change_reason[:100], "default_date": now}
         with transaction.atomic():
             if self.new_candidates:
                 bulk_create_with_history(self.new_candidates, Candidate, batch_size=BATCH_SIZE, **history)

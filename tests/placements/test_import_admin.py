@@ -111,3 +111,16 @@ def test_a_file_that_went_wrong_between_preview_and_confirm_is_refused_whole(wor
     assert "Row 3, Grade: &#x27;HEO&#x27; is not a known grade" in text(done)  # the admin capitalises messages
     assert "Nothing was saved." in text(done)
     assert counts() == (0, 0, 0)
+
+
+def test_row_numbers_in_the_admin_are_the_files_even_after_blank_lines(world, client, tmp_path):
+    client.force_login(world.ons_hr)
+    path = write_csv(tmp_path / "gaps.csv", [hire("A")])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n\n")  # two blank lines: rows 3 and 4
+    write_csv(tmp_path / "tail.csv", [hire("B", Grade="Nope")])
+    path.write_text(path.read_text(encoding="utf-8-sig") + (tmp_path / "tail.csv").read_text().splitlines()[1] + "\n")
+
+    page = upload(client, path, CSV_FORMAT)
+
+    assert "row 5, Grade: &#x27;Nope&#x27; is not a known grade" in text(page)
