@@ -23,8 +23,9 @@ import datetime
 import difflib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -94,6 +95,10 @@ OUTCOME_FIELD_HEADING = {
     "code": "Outcome",
     "on": "Outcome date",
     "destination_organisation": "Destination organisation",
+}
+TEXT_LIMITS = {
+    "candidate_reference": Candidate._meta.get_field("reference").max_length,
+    "business_unit": Placement._meta.get_field("business_unit").max_length,
 }
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -300,8 +305,7 @@ class _ReferenceMaps:
             "outcome": [label.split(" (")[0] for _code, label in OutcomeCode.choices],
         }
 
-    def grade(self, value: str, organisation_id: int | None) -> int | None:
-        folded = self.fold(value)
+    def grade(self, folded: str, organisation_id: int | None) -> int | None:
         while organisation_id is not None:  # the organisation's own grades, then its parents'
             if (organisation_id, folded) in self.local_grades:
                 return self.local_grades[(organisation_id, folded)]
@@ -316,6 +320,8 @@ class _ReferenceMaps:
 
 
 class _HiresImport:
+    """One run of the hires import: headings, then every row checked, then (if all is well) one save."""
+
     def __init__(self, *, user, dry_run: bool, change_reason: str) -> None:
         self.user = user
         self.dry_run = dry_run
@@ -366,40 +372,24 @@ class _HiresImport:
             if text is not None and (problem := formula_problem(text)):
                 self.error(number, key, problem)
             row[key] = text
-        limits = {"candidate_reference": Candidate._meta.get_field("reference").max_length}
-        limits["business_unit"] = Placement._meta.get_field("business_unit").max_length
-        for key, limit in limits.items():
+        for key, limit in TEXT_LIMITS.items():
             if row[key] and len(row[key]) > limit:
                 self.error(number, key, f"is {len(row[key])} characters long; at most {limit} fit")
         for column in COLUMNS:
             if column.required and cell_text(cells.get(column.key)) is None:
                 self.error(number, column.key, "is empty; every row needs it")
 
-        organisation = cell_text(cells.get("organisation"))
-        row["organisation_id"] = None
-        if organisation is not None:
-            row["organisation_id"] = self.refs.organisations.get(self.refs.fold(organisation))
-            if row["organisation_id"] is None:
-                self.error(number, "organisation", self.refs.unknown("organisation", organisation))
-        scheme = cell_text(cells.get("scheme"))
-        row["scheme_id"] = None
-        if scheme is not None:
-            row["scheme_id"] = self.refs.schemes.get(self.refs.fold(scheme))
-            if row["scheme_id"] is None:
-                self.error(number, "scheme", self.refs.unknown("scheme", scheme))
+        refs = self.refs
+        row["organisation_id"] = self._look_up(number, cells, "organisation", "organisation", refs.organisations.get)
+        row["scheme_id"] = self._look_up(number, cells, "scheme", "scheme", refs.schemes.get)
         if row["organisation_id"] and row["scheme_id"] and not self._may_import(row):
-            code = self.refs.organisation_codes[row["organisation_id"]]
+            code = refs.organisation_codes[row["organisation_id"]]
             self.error(number, "organisation", f"you may not import records for {code}")
-        location = cell_text(cells.get("location"))
-        if location is not None:
-            row["location_id"] = self.refs.locations.get(self.refs.fold(location))
-            if row["location_id"] is None:
-                self.error(number, "location", self.refs.unknown("location", location))
-        grade = cell_text(cells.get("grade"))
-        if grade is not None:
-            row["grade_id"] = self.refs.grade(grade, row["organisation_id"])
-            if row["grade_id"] is None:
-                self.error(number, "grade", self.refs.unknown("grade", grade))
+        row["location_id"] = self._look_up(number, cells, "location", "location", refs.locations.get)
+        grade_for_organisation = partial(refs.grade, organisation_id=row["organisation_id"])
+        row["grade_id"] = self._look_up(number, cells, "grade", "grade", grade_for_organisation)
+        row["outcome"] = self._look_up(number, cells, "outcome", "outcome", refs.outcomes.get)
+        row["destination_id"] = self._look_up(number, cells, "destination", "organisation", refs.organisations.get)
 
         for key in DATE_KEYS:
             raw = cells.get(key)
@@ -410,19 +400,6 @@ class _HiresImport:
                 except ValueError as problem:
                     self.error(number, key, str(problem))
 
-        outcome = cell_text(cells.get("outcome"))
-        row["outcome"] = None
-        if outcome is not None:
-            row["outcome"] = self.refs.outcomes.get(self.refs.fold(outcome))
-            if row["outcome"] is None:
-                self.error(number, "outcome", self.refs.unknown("outcome", outcome))
-        destination = cell_text(cells.get("destination"))
-        row["destination_id"] = None
-        if destination is not None:
-            row["destination_id"] = self.refs.organisations.get(self.refs.fold(destination))
-            if row["destination_id"] is None:
-                self.error(number, "destination", self.refs.unknown("organisation", destination))
-
         if len(self.result.errors) > before and "started_on" in self.present:
             # This row will not be applied, so check its dates on their own now: every problem in one report.
             self._check_row_dates_alone(number, row)
@@ -431,6 +408,16 @@ class _HiresImport:
             which = "start" if row["started_on"] else "offer"
             self.error(number, "date_of_birth", f"{dob:%Y-%m-%d} is not before the {which} date {first_day:%Y-%m-%d}")
         return None if len(self.result.errors) > before else row
+
+    def _look_up(self, number: int, cells: dict[str, Any], key: str, kind: str, find: Callable[[str], Any]) -> Any:
+        """The id (or code) a cell names, found by its folded spelling; an unknown value is an error naming it."""
+        text = cell_text(cells.get(key))
+        if text is None:
+            return None
+        found = find(self.refs.fold(text))
+        if found is None:
+            self.error(number, key, self.refs.unknown(kind, text))
+        return found
 
     def _check_row_dates_alone(self, number: int, row: dict[str, Any]) -> None:
         problems = rules.placement_date_problems(
