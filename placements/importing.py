@@ -504,17 +504,15 @@ class _HiresImport:
         return None
 
     def apply_row(self, number: int, row: dict[str, Any], present: set[str]) -> None:
+        """Apply one checked row to the placement it is about (in memory), or record why it cannot be."""
         plan = self.find_plan(number, row)
         if plan is False:
             return
+        action = None  # decided below for an existing placement: "update" or "skip"
         if plan is None:
-            plan = self.new_plan(number, row)
-            if plan is None:
-                return
+            plan = self.new_plan(row)
             self.plans.append(plan)
             action = "new"
-        else:
-            action = None
         placement = plan.placement
         before = plan.values()
         wanted = dict(before)
@@ -585,7 +583,8 @@ class _HiresImport:
         self.result.row_actions[number] = action
         self._set_date_of_birth(number, plan, row)
 
-    def new_plan(self, number: int, row: dict[str, Any]) -> _Plan | None:
+    def new_plan(self, row: dict[str, Any]) -> _Plan:
+        """A placement to create, for a candidate found by reference or created with it."""
         key = (row["organisation_id"], row["candidate_reference"])
         candidate = self.candidates.get(key)
         if candidate is None:
