@@ -664,9 +664,8 @@ class _HiresImport:
                 bulk_update_with_history(
                     self.changed_candidates, Candidate, ["date_of_birth"], batch_size=BATCH_SIZE, **history
                 )
+            # bulk_create copies each new candidate's primary key onto its placements (cached relation).
             new = [plan.placement for plan in self.plans if plan.is_new]
-            for placement in new:
-                placement.candidate = placement.candidate  # picks up the candidate's new primary key
             if new:
                 bulk_create_with_history(new, Placement, batch_size=BATCH_SIZE, **history)
             changed = [plan for plan in self.plans if not plan.is_new and plan.changed_fields()]
