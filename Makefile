@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## run: install, migrate, load demo data and users, then serve web + Celery worker + beat on :$(PORT)
 run: install
-	mkdir -p var
+	mkdir -p var/broker/processed var/cache var/media  # the embedded file-system broker and cache live here
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0

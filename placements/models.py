@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -60,6 +64,16 @@ class CandidateQuerySet(models.QuerySet):
         return self.filter(
             Q(organisation_id__in=Membership.objects.organisation_ids(user, RECORD_ROLES))
             | Q(pk__in=Placement.objects.filter(scope).values("candidate_id"))
+        )
+
+    def editable_by(self, user):
+        """Candidates `user` may change: held by an organisation where they are HR or scheme administrator,
+        or placed on a scheme their organisation owns."""
+        if user.is_superuser:
+            return self.for_user(user)
+        return self.for_user(user).filter(
+            Q(organisation_id__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
+            | Q(pk__in=Placement.objects.editable_by(user).values("candidate_id"))
         )
 
 
@@ -144,7 +158,8 @@ class PlacementQuerySet(models.QuerySet):
         """Copy each placement's latest outcome onto it (one UPDATE), for filters and current reports."""
         latest = Outcome.objects.filter(placement=OuterRef("pk")).order_by("-on", "-pk")
         return self.update(
-            latest_outcome=Subquery(latest.values("code")[:1]),
+            # A placement with no outcome left has an empty code (the column is NOT NULL), not NULL.
+            latest_outcome=Coalesce(Subquery(latest.values("code")[:1]), Value("")),
             latest_outcome_on=Subquery(latest.values("on")[:1]),
         )
 
@@ -183,6 +198,12 @@ class Placement(models.Model):
     started_on = models.DateField(null=True, blank=True, verbose_name="start date")
     planned_end_on = models.DateField(null=True, blank=True, verbose_name="planned end date")
     ended_on = models.DateField(null=True, blank=True, verbose_name="end date")
+    last_contact_on = models.DateField(
+        null=True,
+        blank=True,
+        verbose_name="last contact",
+        help_text="When the candidate was last contacted, so offers waiting to start are not left in silence.",
+    )
     # Kept in step with the outcome history by `refresh_latest_outcomes`; never edited by hand.
     latest_outcome = models.CharField(max_length=20, choices=OutcomeCode.choices, blank=True, editable=False)
     latest_outcome_on = models.DateField(null=True, blank=True, editable=False)
@@ -294,6 +315,16 @@ class OutcomeQuerySet(models.QuerySet):
         scope = _record_scope(user)
         return self if scope is None else self.filter(_prefixed(scope, "placement__"))
 
+    def editable_by(self, user):
+        return self.for_user(user).filter(placement__in=Placement.objects.editable_by(user).values("pk"))
+
+
+def record_organisations(user):
+    """Organisations a user may file new records under (and nested units): where they are HR or scheme admin."""
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(pk__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
+
 
 class Outcome(models.Model):
     """One entry in a placement's outcome history; reports use the latest as at their date."""
@@ -356,3 +387,32 @@ class Outcome(models.Model):
         )
         if problems:
             raise ValidationError(rules.as_sentences(problems))
+
+
+class RecordAccess(models.Model):
+    """One read of a care leaver's record by a person (domain.md: every read is audited).
+
+    Written by `placements.audit`; changes are kept separately by django-simple-history."""
+
+    class How(models.TextChoices):
+        ADMIN_PAGE = "admin_page", "Opened the record in the admin"
+        ADMIN_HISTORY = "admin_history", "Opened the record's history in the admin"
+        API = "api", "Read through the API"
+        EXPORT = "export", "Included in an export"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_accesses")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    record_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("record_type", "record_id")
+    how = models.CharField(max_length=20, choices=How.choices)
+    path = models.CharField(max_length=300, blank=True, help_text="The page or endpoint used.")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "record access"
+        verbose_name_plural = "record accesses"
+        indexes = [models.Index(fields=["record_type", "record_id", "at"], name="recordaccess_record_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_how_display().lower()} ({self.record_type.model} {self.record_id})"

@@ -39,7 +39,7 @@ def placement_date_problems(
         )
     if ended_on is not None:
         if started_on is None:
-            problems["ended_on"] = f"an end date ({_iso(ended_on)}) needs a start date"
+            problems["ended_on"] = "an end date needs a start date"
         elif ended_on < started_on:
             problems["ended_on"] = f"{_iso(ended_on)} is before the start date {_iso(started_on)}"
     if planned_end_on is not None and started_on is not None and planned_end_on < started_on:
@@ -50,7 +50,8 @@ def placement_date_problems(
         problems["offered_on"] = f"{_iso(offered_on)} is before the application date {_iso(applied_on)}"
     if clearance_requested_on and clearance_granted_on and clearance_granted_on < clearance_requested_on:
         problems["clearance_granted_on"] = (
-            f"{_iso(clearance_granted_on)} is before security clearance was requested ({_iso(clearance_requested_on)})"
+            f"{_iso(clearance_granted_on)} is before the date security clearance was requested "
+            f"{_iso(clearance_requested_on)}"
         )
     return problems
 

@@ -33,7 +33,7 @@ PLACEMENT_CASES = {
     ),
     "placement_clearance_granted_after_request": (
         {"clearance_requested_on": D(2023, 7, 1), "clearance_granted_on": D(2023, 6, 30)},
-        ("clearance_granted_on", "2023-06-30 is before security clearance was requested (2023-07-01)"),
+        ("clearance_granted_on", "2023-06-30 is before the date security clearance was requested 2023-07-01"),
     ),
     "placement_has_a_pipeline_date": (
         {"offered_on": None, "started_on": None},
@@ -64,7 +64,7 @@ def test_the_rules_refuse_what_the_database_refuses_with_the_same_field(world, c
 
 def test_an_end_date_without_a_start_is_refused_by_rules_and_database(world):
     problems = rules.placement_date_problems(offered_on=D(2023, 1, 1), ended_on=D(2023, 5, 1))
-    assert problems == {"ended_on": "an end date (2023-05-01) needs a start date"}
+    assert problems == {"ended_on": "an end date needs a start date"}
 
 
 def test_good_dates_have_no_problems():

@@ -1,0 +1,364 @@
+"""HR data entry in the admin: candidates with their placements, placements with their outcome history.
+
+Who sees what is decided in one place, the models' `for_user` and `editable_by` querysets; every admin here
+lists, searches, autocompletes and opens records only through them, so a member of staff of one
+organisation cannot reach another's records by list, search, autocomplete or a typed URL. Every opening of a
+record page is written to `RecordAccess`; every change is kept by django-simple-history.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+
+from schemes.admin import HistoryAdmin
+
+from .audit import record_read
+from .choices import PlacementStatus
+from .models import Candidate, Outcome, Placement, RecordAccess, record_organisations
+
+# Restricted personal details: shown to people who may edit the record (HR, scheme administrators), never
+# to managers, and left out of the history for those who may not see them.
+PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone", "personal_adviser_contact")
+
+
+class RecordAdmin(HistoryAdmin):
+    """What every admin of care-leaver records shares: scoped lists, object permissions, audited reads."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def editable_queryset(self, request):
+        return self.model.objects.editable_by(request.user)
+
+    def may_edit(self, request, obj) -> bool:
+        return obj is None or self.editable_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        if not super().has_view_permission(request, obj):
+            return False
+        return obj is None or self.model.objects.for_user(request.user).filter(pk=obj.pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.may_edit(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            record_read(request.user, obj, RecordAccess.How.ADMIN_PAGE, request.path)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _visible_or_404(self, request, object_id):
+        """The record if the user may see it; a typed id of someone else's record is simply not found.
+
+        simple_history would otherwise fall back to the history rows of a record missing from the
+        queryset, which is how a deleted record's history stays visible; only superusers keep that."""
+        try:
+            obj = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        except (ValueError, ValidationError):
+            obj = None
+        if obj is None and not request.user.is_superuser:
+            raise Http404(f"No {self.model._meta.verbose_name} with that id.")
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self._visible_or_404(request, object_id)
+        response = super().history_view(request, object_id, extra_context)
+        if obj is not None:
+            record_read(request.user, obj, RecordAccess.How.ADMIN_HISTORY, request.path)
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ScopedInlineMixin:
+    """Inline rows follow the parent's rules: only visible rows listed, only editable parents changed."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def _parent_editable(self, request, obj) -> bool:
+        return obj is None or self.parent_model.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._parent_editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._parent_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._parent_editable(request, obj)
+
+
+class CandidatePlacementFormSet(BaseInlineFormSet):
+    """A placement entered on its candidate's page is with the organisation that holds the candidate."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.instance.organisation_id:
+            form.instance.organisation_id = self.instance.organisation_id
+        return form
+
+
+class PlacementInline(ScopedInlineMixin, admin.TabularInline):
+    model = Placement
+    formset = CandidatePlacementFormSet
+    fields = ["scheme", "business_unit", "location", "grade", "offered_on", "started_on", "ended_on"]
+    autocomplete_fields = ["scheme", "location", "grade"]
+    show_change_link = True
+    extra = 0
+
+
+class OutcomeInline(ScopedInlineMixin, admin.TabularInline):
+    model = Outcome
+    fields = ["code", "on", "destination_organisation", "activity_code", "notes"]
+    autocomplete_fields = ["destination_organisation"]
+    extra = 0
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The pipeline stage today, computed in the database (`status_expression`)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return PlacementStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in PlacementStatus.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class StartYearFilter(admin.SimpleListFilter):
+    title = "start year"
+    parameter_name = "start_year"
+
+    def lookups(self, request, model_admin):
+        years = Placement.objects.for_user(request.user).dates("started_on", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(started_on__year=int(self.value()))
+        return queryset
+
+
+@admin.register(Candidate)
+class CandidateAdmin(RecordAdmin):
+    list_display = ["reference", "organisation_code", "date_of_birth", "placement_count", "created_at"]
+    list_filter = [("organisation", admin.RelatedOnlyFieldListFilter), "legal_status"]
+    list_select_related = ["organisation"]
+    search_fields = ["reference"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["anonymised_on", "created_at"]
+    inlines = [PlacementInline]
+
+    def get_queryset(self, request):
+        visible = Placement.objects.for_user(request.user).values("pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(visible_placements=Count("placements", filter=Q(placements__in=visible)))
+            .order_by("organisation__code", "reference")  # an aggregate drops Meta.ordering
+        )
+
+    def shows_personal_details(self, request, obj=None) -> bool:
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return record_organisations(request.user).exists()
+        return self.may_edit(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": ["organisation", "reference"]})]
+        if self.shows_personal_details(request, obj):
+            fieldsets.append(("Personal details (restricted)", {"fields": list(PERSONAL_FIELDS)}))
+        fieldsets += [
+            (
+                "Support and eligibility",
+                {
+                    "fields": [
+                        "date_of_birth",
+                        "legal_status",
+                        "responsible_local_authority",
+                        ("english_level_2", "maths_level_2", "needs_esol"),
+                        "unaccompanied_asylum_seeking_child",
+                        "right_to_work_restrictions",
+                        "neet_since",
+                        "skills",
+                        "aspirations",
+                        "strengths",
+                        "consent_recorded_on",
+                    ]
+                },
+            ),
+            ("Record", {"fields": ["anonymised_on", "created_at"]}),
+        ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not record_organisations(request.user).filter(pk=obj.organisation_id).exists():
+            fields.append("organisation")  # a scheme administrator edits the record but does not move it
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = record_organisations(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """As simple_history does it, but without personal details for people who may not see them."""
+        hidden = [] if self.shows_personal_details(request) else list(PERSONAL_FIELDS)
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current, excluded_fields=hidden, foreign_keys_are_objs=foreign_keys_are_objs
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    @admin.display(description="organisation", ordering="organisation__code")
+    def organisation_code(self, candidate):
+        return candidate.organisation.code
+
+    @admin.display(description="placements", ordering="visible_placements")
+    def placement_count(self, candidate):
+        return candidate.visible_placements
+
+
+@admin.register(Placement)
+class PlacementAdmin(RecordAdmin):
+    list_display = [
+        "candidate_reference",
+        "organisation_code",
+        "scheme_code",
+        "business_unit",
+        "location",
+        "grade",
+        "offered_on",
+        "started_on",
+        "status_label",
+        "latest_outcome",
+    ]
+    list_filter = [
+        ("scheme", admin.RelatedOnlyFieldListFilter),
+        ("organisation", admin.RelatedOnlyFieldListFilter),
+        ("location", admin.RelatedOnlyFieldListFilter),
+        ("grade", admin.RelatedOnlyFieldListFilter),
+        StatusFilter,
+        StartYearFilter,
+        "latest_outcome",
+    ]
+    list_select_related = ["candidate__organisation", "organisation", "scheme", "location", "grade"]
+    search_fields = ["candidate__reference"]
+    date_hierarchy = "started_on"
+    autocomplete_fields = ["candidate", "organisation", "scheme", "location", "grade"]
+    readonly_fields = ["latest_outcome", "latest_outcome_on"]
+    fieldsets = [
+        (None, {"fields": ["candidate", "organisation", "scheme", "business_unit", "location", "grade"]}),
+        (
+            "Pipeline",
+            {
+                "fields": [
+                    "referred_on",
+                    "applied_on",
+                    "offered_on",
+                    ("clearance_requested_on", "clearance_granted_on"),
+                    "started_on",
+                    "planned_end_on",
+                    "ended_on",
+                    "last_contact_on",
+                ]
+            },
+        ),
+        ("Latest outcome (from the history below)", {"fields": ["latest_outcome", "latest_outcome_on"]}),
+    ]
+    inlines = [OutcomeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_status()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not record_organisations(request.user).filter(pk=obj.organisation_id).exists():
+            fields += ["candidate", "organisation"]  # a scheme administrator does not move another's records
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = record_organisations(request.user)
+        elif db_field.name == "candidate":
+            kwargs["queryset"] = Candidate.objects.editable_by(request.user).select_related("organisation")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="candidate", ordering="candidate__reference")
+    def candidate_reference(self, placement):
+        return placement.candidate.reference
+
+    @admin.display(description="organisation", ordering="organisation__code")
+    def organisation_code(self, placement):
+        return placement.organisation.code
+
+    @admin.display(description="scheme", ordering="scheme__code")
+    def scheme_code(self, placement):
+        return placement.scheme.code
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, placement):
+        return PlacementStatus(placement.status).label
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(RecordAdmin):
+    list_display = ["placement", "code", "on", "destination_organisation", "activity_code"]
+    list_filter = ["code", ("placement__scheme", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["placement__candidate__organisation", "placement__scheme", "destination_organisation"]
+    search_fields = ["placement__candidate__reference"]
+    date_hierarchy = "on"
+    autocomplete_fields = ["placement", "destination_organisation"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "placement":
+            kwargs["queryset"] = Placement.objects.editable_by(request.user).select_related(
+                "candidate__organisation", "scheme"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(RecordAccess)
+class RecordAccessAdmin(admin.ModelAdmin):
+    """The read audit: superusers only, and nobody edits it."""
+
+    list_display = ["at", "user", "how", "record_type", "record_id", "path"]
+    list_filter = ["how", "record_type"]
+    list_select_related = ["user", "record_type"]
+    search_fields = ["user__username", "path"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

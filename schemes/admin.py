@@ -1,0 +1,143 @@
+"""Reference data in the admin: everyone with a role may look, only superusers and the permissions in
+`schemes.roles` may change it, and every change is kept in a history (SimpleHistoryAdmin)."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
+
+from .choices import Role
+from .models import Grade, Location, Membership, Organisation, Scheme, Target
+
+# Foreign keys on records that must point at an organisation the user works for (placements' own rule;
+# named here as strings because schemes never imports placements).
+RECORD_ORGANISATION_FIELDS = {("placements", "candidate", "organisation"), ("placements", "placement", "organisation")}
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin for every model with a history in this product: use it instead of the original.
+
+    simple_history's page for one past version saves whatever is POSTed to it after checking only that the
+    user may *view* the history, so a reader (a manager; HR on reference data) could change a record by
+    posting to /history/<version>/. Here a POST needs the change permission on the current record."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def owned_scheme_ids(user) -> set[int]:
+    """Schemes owned by an organisation (or a unit under one) where `user` is scheme administrator."""
+    organisations = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
+    return set(Scheme.objects.filter(owner_id__in=organisations).values_list("pk", flat=True))
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(HistoryAdmin):
+    list_display = ["name", "code", "kind", "parent"]
+    list_filter = ["kind"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["parent"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """When the admin autocompletes the employer of a record, offer only the user's own organisations."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        source = (request.GET.get("app_label"), request.GET.get("model_name"), request.GET.get("field_name"))
+        if source in RECORD_ORGANISATION_FIELDS and not request.user.is_superuser:
+            roles = [Role.HR, Role.SCHEME_ADMIN]
+            queryset = queryset.filter(pk__in=Membership.objects.organisation_ids(request.user, roles))
+        return queryset, may_have_duplicates
+
+
+@admin.register(Location)
+class LocationAdmin(HistoryAdmin):
+    list_display = ["name", "region"]
+    list_filter = ["region"]
+    search_fields = ["name"]
+
+
+@admin.register(Grade)
+class GradeAdmin(HistoryAdmin):
+    list_display = ["code", "name", "framework", "rank", "aliases", "organisation", "band"]
+    list_filter = ["framework"]
+    list_select_related = ["organisation", "band"]
+    search_fields = ["code", "name", "aliases"]
+    autocomplete_fields = ["organisation", "band"]
+
+
+@admin.register(Scheme)
+class SchemeAdmin(HistoryAdmin):
+    list_display = ["code", "name", "kind", "owner", "length_months"]
+    list_filter = ["kind"]
+    list_select_related = ["owner"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["owner"]
+
+    def has_change_permission(self, request, obj=None):
+        """Scheme administrators change only the schemes their organisation owns."""
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or request.user.is_superuser or obj.pk in owned_scheme_ids(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Handing a scheme to another owner is for superusers only.
+        return [] if request.user.is_superuser else ["owner"]
+
+
+@admin.register(Target)
+class TargetAdmin(HistoryAdmin):
+    list_display = ["organisation", "scheme", "period", "kind", "number"]
+    list_filter = ["kind", "scheme", "period"]
+    list_select_related = ["organisation", "scheme"]
+    search_fields = ["organisation__code", "organisation__name", "scheme__code", "period"]
+    autocomplete_fields = ["organisation", "scheme"]
+
+    def _may_edit(self, request, obj) -> bool:
+        return obj is None or request.user.is_superuser or obj.scheme_id in owned_scheme_ids(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "scheme" and not request.user.is_superuser:
+            kwargs["queryset"] = Scheme.objects.filter(pk__in=owned_scheme_ids(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Membership)
+class MembershipAdmin(HistoryAdmin):
+    """Who works where in which role; only superusers hold these permissions (or use `create_user`)."""
+
+    list_display = ["user", "organisation", "role"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organisation"]
+    search_fields = ["user__username", "organisation__code", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """The standard user admin with the user's organisations and roles on the same page.
+
+    A role's permissions come from its group (`schemes.roles`); `create_user` sets both at once."""
+
+    inlines = [MembershipInline]

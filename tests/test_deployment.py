@@ -1,0 +1,98 @@
+"""The production-like setup stays deployable: docker-compose.yml is a valid Compose file that runs the same
+commands as the Makefile, and `manage.py check --deploy` is clean with DEBUG off (interfaces.md section 6).
+
+No Docker engine runs on the build machines (machines.md), so the Compose file is checked against the
+Compose Specification's JSON schema, as shipped (with its licence) inside the check-jsonschema package."""
+
+import copy
+import importlib.resources
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose_validator():
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_docker_compose_file_follows_the_compose_specification(compose_validator, compose):
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in compose_validator.iter_errors(compose)]
+    assert errors == []
+
+
+def test_the_schema_check_catches_a_broken_compose_file(compose_validator, compose):
+    broken = copy.deepcopy(compose)
+    broken["services"]["web"]["ports"] = "8000:8000"  # must be a list
+    broken["services"]["web"]["restart_policy"] = "always"  # no such key
+    assert len(list(compose_validator.iter_errors(broken))) >= 2
+
+
+def test_compose_runs_web_worker_beat_postgresql_and_redis(compose):
+    services = compose["services"]
+    assert set(services) >= {"web", "worker", "beat", "db", "redis"}
+    assert "gunicorn careleavers.wsgi" in services["web"]["command"]
+    assert services["db"]["image"].startswith("postgres:15")
+    assert services["redis"]["image"].startswith("redis:7")
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://")
+        assert environment["REDIS_URL"].startswith("redis://redis:6379")
+    assert services["web"]["healthcheck"]["test"][-1].endswith("/health/')")
+
+
+def test_compose_starts_celery_the_way_the_makefile_does(compose):
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for role in ("worker", "beat"):
+        command = compose["services"][role]["command"]
+        assert command.startswith(f"celery -A careleavers {role}")
+        assert f"celery -A careleavers {role}" in makefile
+
+
+def test_check_deploy_reports_no_issues_with_debug_off(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in {"SECURE_SSL_REDIRECT", "DEBUG"}}
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="careleavers.example.gov.uk",
+        DATABASE_URL=env.get("DATABASE_URL", f"sqlite:///{tmp_path / 'deploy.sqlite3'}"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.skipif((ROOT / ".env").exists(), reason="a local .env may provide SECRET_KEY")
+def test_the_product_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    env = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG"}}
+    env["DEBUG"] = "false"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
