@@ -13,7 +13,6 @@ from .spreadsheets import write_csv, write_xlsx
 from .test_import_placements import hire, offer
 
 D = datetime.date
-pytestmark = pytest.mark.urls("tests.placements.admin_import_urls")
 
 IMPORT_URL = "admin:placements_placement_import"
 XLSX_FORMAT, CSV_FORMAT = "0", "1"  # positions in HiresImportMixin.import_formats
@@ -124,3 +123,13 @@ def test_row_numbers_in_the_admin_are_the_files_even_after_blank_lines(world, cl
     page = upload(client, path, CSV_FORMAT)
 
     assert "row 5, Grade: &#x27;Nope&#x27; is not a known grade" in text(page)
+
+
+@pytest.mark.parametrize(
+    ("user", "sees_button"), [("ons_hr", True), ("dfe_scheme_admin", True), ("ons_manager", False)]
+)
+def test_the_placements_list_offers_the_import_to_those_who_may_import(world, client, user, sees_button):
+    client.force_login(getattr(world, user))
+    page = client.get(reverse("admin:placements_placement_changelist"))
+    assert page.status_code == 200
+    assert (reverse(IMPORT_URL) in page.content.decode()) is sees_button

@@ -2,14 +2,12 @@
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from schemes.models import Organisation, Scheme
 
 from .test_import_reference import DERBY_WORKBOOK, snapshot, workbook
 
-pytestmark = pytest.mark.urls("tests.schemes.admin_import_urls")
 URL = "admin:schemes_import_reference"
 
 
