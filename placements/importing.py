@@ -391,6 +391,7 @@ class _HiresImport:
         row["outcome"] = self._look_up(number, cells, "outcome", "outcome", refs.outcomes.get)
         row["destination_id"] = self._look_up(number, cells, "destination", "organisation", refs.organisations.get)
 
+        unreadable_dates = False
         for key in DATE_KEYS:
             raw = cells.get(key)
             row[key] = None
@@ -399,9 +400,11 @@ class _HiresImport:
                     row[key] = parse_date(raw)
                 except ValueError as problem:
                     self.error(number, key, str(problem))
+                    unreadable_dates = True
 
-        if len(self.result.errors) > before and "started_on" in self.present:
+        if len(self.result.errors) > before and "started_on" in self.present and not unreadable_dates:
             # This row will not be applied, so check its dates on their own now: every problem in one report.
+            # (Not when a date could not be read: the others would be judged against a missing date.)
             self._check_row_dates_alone(number, row)
         dob, first_day = row["date_of_birth"], row["started_on"] or row["offered_on"]
         if dob and first_day and dob >= first_day:

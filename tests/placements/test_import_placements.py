@@ -286,6 +286,11 @@ def test_every_problem_in_the_file_is_reported_not_only_the_first(world, tmp_pat
     assert "row 4, End date: 2020-01-01 is before the start date 2023-09-04" in err
 
 
+def test_an_unreadable_date_is_reported_alone_not_with_rules_judged_without_it(world, tmp_path):
+    err = refused(write_xlsx(tmp_path / "feb.xlsx", [hire("A", **{"Start date": "31/02/2021", "Offer date": None})]))
+    assert err.splitlines() == ["row 2, Start date: 31/02/2021 is not a real date"]
+
+
 def test_a_missing_required_column_is_reported_against_the_headings_row(world, tmp_path):
     headings = ["Candidate reference", "Scheme", "Organisation", "Grade", "Start date"]
     err = refused(write_xlsx(tmp_path / "nolocation.xlsx", [hire()], headings=headings))
