@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -147,12 +147,8 @@ def read_table(source: str | Path | IO[bytes], name: str | None = None) -> tuple
     if suffix == ".xlsx":
         rows = read_xlsx_rows(source, name)
     elif suffix == ".csv":
-        if isinstance(source, str | Path):
-            text = Path(source).read_text(encoding="utf-8-sig")
-        else:
-            data = source.read()
-            text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        rows = read_csv_rows(text)
+        data = Path(source).read_bytes() if isinstance(source, str | Path) else source.read()
+        rows = read_csv_rows(decode_csv(data) if isinstance(data, bytes) else data)
     else:
         raise UnreadableFile(f"{Path(name).name}: only .xlsx and .csv files can be imported.")
     rows = iter(rows)
@@ -160,6 +156,14 @@ def read_table(source: str | Path | IO[bytes], name: str | None = None) -> tuple
     if headings is None:
         raise UnreadableFile(f"{Path(name).name} is empty: row 1 should hold the headings.")
     return list(headings), rows
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252: what Excel's plain "CSV" saves."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def read_csv_rows(text: str) -> Iterable[list[str]]:
@@ -748,5 +752,17 @@ class _HiresImport:
             result.created = result.updated = result.unchanged = 0
             result.candidates_created = result.outcomes_added = 0
         elif not self.dry_run:
-            self.save()
+            try:
+                self.save()
+            except IntegrityError:  # another import or an edit got there first, between our check and our save
+                result.created = result.updated = result.unchanged = 0
+                result.candidates_created = result.outcomes_added = 0
+                result.errors.append(
+                    ImportProblem(
+                        HEADINGS_ROW,
+                        "Candidate reference",
+                        "some of these records were changed by someone else while the file was being imported; "
+                        "nothing was saved, import the file again",
+                    )
+                )
         return result

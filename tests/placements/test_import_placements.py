@@ -413,3 +413,32 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_with_a_plain_message(world,
     path.write_bytes(content)
     with pytest.raises(CommandError, match=r"hires\.(xlsx could not be read as an \.xlsx workbook|txt: only)"):
         call_command("import_placements", str(path), stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_csv_saved_by_excel_in_windows_1252_is_read(world, tmp_path):
+    path = tmp_path / "excel.csv"
+    rows = [",".join(HEADINGS[:9]), "ONS-É1,,GFiE,ONS,Café team,Newport,AO,01/06/2023,04/09/2023"]
+    path.write_bytes("\r\n".join(rows).encode("cp1252"))
+    import_command(path)
+    placement = Placement.objects.get()
+    assert (placement.candidate.reference, placement.business_unit) == ("ONS-É1", "Café team")
+
+
+def test_records_changed_by_someone_else_during_the_import_mean_nothing_is_saved(world, tmp_path, monkeypatch):
+    from placements import importing
+
+    original_save = importing._HiresImport.save
+
+    def someone_else_adds_the_candidate_first(self):
+        Candidate.objects.create(organisation=world.ons, reference="B")
+        original_save(self)
+
+    monkeypatch.setattr(importing._HiresImport, "save", someone_else_adds_the_candidate_first)
+    result = import_placements_file(write_xlsx(tmp_path / "race.xlsx", [hire("A"), hire("B")]))
+
+    assert [problem.message for problem in result.errors] == [
+        "some of these records were changed by someone else while the file was being imported; "
+        "nothing was saved, import the file again"
+    ]
+    assert list(Candidate.objects.values_list("reference", flat=True)) == ["B"]  # only the other person's
+    assert not Placement.objects.exists()
