@@ -124,10 +124,6 @@ class ImportResult:
     def ok(self) -> bool:
         return not self.errors
 
-    @property
-    def saved(self) -> bool:
-        return self.ok and not self.dry_run
-
     def summary(self) -> str:
         verb = "would be" if self.dry_run else "were"
         return (
@@ -713,7 +709,7 @@ class _HiresImport:
         parsed: list[tuple[int, dict[str, Any]]] = []
         for number, values in enumerate(rows, start=HEADINGS_ROW + 1):
             cells = {key: values[index] if index < len(values) else None for key, index in positions.items()}
-            if all(cell_text(value) is None for value in values):
+            if not any(value is not None and value != "" and cell_text(value) is not None for value in values):
                 continue
             self.result.rows_read += 1
             row = self.parse_row(number, cells)
