@@ -390,8 +390,9 @@ class _ReferenceImport:
             organisation = self.organisations.get(folded)
             parent = self.organisations[row["parent"]] if row["parent"] else None
             values = {"code": row["code"], "name": row["name"], "kind": row["kind"], "parent_id": parent and parent.pk}
-            self._save("Organisations", organisation or Organisation(), values, created=organisation is None)
-            self.organisations[folded] = organisation or Organisation.objects.get(code=row["code"])
+            instance = organisation or Organisation()
+            self._save("Organisations", instance, values, created=organisation is None)
+            self.organisations[folded] = instance
         for _number, row in self.rows["Locations"]:
             folded = normalise_name(row["name"])
             location = self.locations.get(folded)
