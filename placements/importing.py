@@ -35,7 +35,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme, normalise_name
-from schemes.spreadsheets import ImportProblem, UnreadableFile, cell_text, formula_problem
+from schemes.spreadsheets import ImportProblem, UnreadableFile, cell_text
 
 from . import rules
 from .choices import OutcomeCode
@@ -367,11 +367,11 @@ class _HiresImport:
         """Turn one row's cells into ids, dates and codes; record every problem found (None if any)."""
         before = len(self.result.errors)
         row: dict[str, Any] = {}
-        for key in ("candidate_reference", "business_unit"):
-            text = cell_text(cells.get(key))
-            if text is not None and (problem := formula_problem(text)):
-                self.error(number, key, problem)
-            row[key] = text
+        row["candidate_reference"] = cell_text(cells.get("candidate_reference"))
+        row["business_unit"] = cell_text(cells.get("business_unit"))
+        texts = rules.text_problems(candidate_reference=row["candidate_reference"], business_unit=row["business_unit"])
+        for key, problem in texts.items():
+            self.error(number, key, problem)
         for key, limit in TEXT_LIMITS.items():
             if row[key] and len(row[key]) > limit:
                 self.error(number, key, f"is {len(row[key])} characters long; at most {limit} fit")

@@ -126,6 +126,10 @@ class Candidate(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation.code}/{self.reference}"
 
+    def clean(self):
+        if problems := rules.text_problems(reference=self.reference):
+            raise ValidationError(rules.as_sentences(problems))
+
 
 class PlacementQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -287,6 +291,7 @@ class Placement(models.Model):
             planned_end_on=self.planned_end_on,
             ended_on=self.ended_on,
         )
+        problems.update(rules.text_problems(business_unit=self.business_unit))
         if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
             problems["organisation"] = "the employer must be the organisation that holds the candidate's record"
         if problems:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 
+from schemes.spreadsheets import formula_problem
+
 from .choices import OUTCOMES_BEFORE_START, OutcomeCode
 
 OUTCOME_LABELS = dict(OutcomeCode.choices)
@@ -79,6 +81,11 @@ def outcome_problems(
             f"a destination organisation is only recorded for transfers, not for '{label}'"
         )
     return problems
+
+
+def text_problems(**values: str) -> dict[str, str]:
+    """Free text that a spreadsheet would run as a formula once exported (imports, forms and the API refuse it)."""
+    return {name: problem for name, value in values.items() if value and (problem := formula_problem(value))}
 
 
 def as_sentences(problems: dict[str, str]) -> dict[str, str]:

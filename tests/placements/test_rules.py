@@ -9,7 +9,7 @@ from django.db import IntegrityError, models, transaction
 from placements import rules
 from placements.models import Outcome, Placement
 from schemes.models import Organisation
-from tests.factories import OutcomeFactory, PlacementFactory
+from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
 
 D = datetime.date
 
@@ -114,3 +114,13 @@ def test_a_destination_only_for_transfers_in_rules_and_database(world):
         outcome.full_clean()
     with pytest.raises(IntegrityError, match="outcome_destination_only_for_transfers"), transaction.atomic():
         outcome.save()
+
+
+def test_formula_text_is_refused_by_the_forms_too(world):
+    candidate = CandidateFactory.build(organisation=world.ons, reference="=HYPERLINK(1)")
+    with pytest.raises(ValidationError, match="which a spreadsheet would run as a formula"):
+        candidate.full_clean()
+    placement = PlacementFactory.build(candidate=PlacementFactory().candidate, business_unit="@SUM(A1)")
+    with pytest.raises(ValidationError) as refused:
+        placement.full_clean()
+    assert "starts with '@'" in refused.value.message_dict["business_unit"][0]
