@@ -139,7 +139,8 @@ class _ReferenceImport:
         self.locations = {normalise_name(location.name): location for location in Location.objects.all()}
         self.schemes = {normalise_name(s.code): s for s in Scheme.objects.all()}
         self.scheme_names = {normalise_name(s.name): s.code for s in self.schemes.values()}
-        self.grades = {normalise_name(g.code): g for g in Grade.objects.filter(organisation__isnull=True)}
+        # Every grade, common or an organisation's own (codes are unique across both; a row updates either).
+        self.grades = {normalise_name(g.code): g for g in Grade.objects.all()}
         self.targets = {(t.organisation_id, t.scheme_id, t.period, t.kind): t for t in Target.objects.select_related()}
         # What the workbook asks for, checked, in sheet order: (sheet, row number, values).
         self.rows: dict[str, list[tuple[int, dict[str, Any]]]] = {name: [] for name in SHEETS}

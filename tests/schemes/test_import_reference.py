@@ -133,3 +133,17 @@ def test_dry_run_saves_nothing(db, tmp_path):
     out, _ = load(workbook(tmp_path / "ref.xlsx", DERBY_WORKBOOK), "--dry-run")
     assert "Dry run: nothing was saved." in out
     assert snapshot() == before
+
+
+def test_an_organisations_own_grade_is_updated_in_place_keeping_its_band(db, tmp_path):
+    derby = Organisation.objects.create(code="DCC", name="Derby City Council", kind="council")
+    local = Grade.objects.create(
+        code="DCC-G3", name="Grade 3", framework="local", rank=3, organisation=derby, band=Grade.objects.get(code="AO")
+    )
+    load(
+        workbook(
+            tmp_path / "grades.xlsx", {"Grades": [["Code", "Name", "Rank", "Aliases"], ["DCC-G3", "Scale 3", 3, "G3"]]}
+        )
+    )
+    local.refresh_from_db()
+    assert (local.name, local.alias_list(), local.organisation, local.band.code) == ("Scale 3", ["G3"], derby, "AO")
