@@ -8,8 +8,10 @@ Sheets (any may be absent), headings matched like the hires import (case, spaces
 - Targets: Organisation, Scheme, Period, Kind, Number
 
 Rows are matched on Code (Locations on Name, Targets on organisation, scheme, period and kind), so loading
-the same workbook twice changes nothing. Every row of every sheet is checked before anything is written;
-a reference to an organisation or scheme may point at a row of the same workbook or at what is stored.
+the same workbook twice changes nothing; codes match whatever their case, and an optional column left
+out of a sheet (Parent, Length in months, Aliases, Framework) leaves that field as it is. Every row of
+every sheet is checked before anything is written; a reference to an organisation or scheme may point at a
+row of the same workbook or at what is stored.
 Reference data is small, so rows are saved one by one (each change lands in the model's history).
 """
 
@@ -46,6 +48,12 @@ REQUIRED = {
     "Schemes": ("code", "name", "kind", "owner"),
     "Grades": ("code", "name", "rank"),
     "Targets": ("organisation", "scheme", "period", "kind", "number"),
+}
+# Optional columns and the field each sets: a sheet without the column leaves that field as it is.
+OPTIONAL_FIELDS = {
+    "Organisations": {"parent": "parent_id"},
+    "Schemes": {"length": "length_months"},
+    "Grades": {"aliases": "aliases", "framework": "framework"},
 }
 APPRENTICESHIP_LEVEL = re.compile(r"\b(level|apprentice)", re.IGNORECASE)
 
@@ -146,6 +154,7 @@ class _ReferenceImport:
         self.rows: dict[str, list[tuple[int, dict[str, Any]]]] = {name: [] for name in SHEETS}
         self.new_organisation_codes: dict[str, int] = {}  # folded code -> row number in this workbook
         self.new_scheme_codes: dict[str, int] = {}
+        self.present: dict[str, set[str]] = {}  # the columns each sheet has: an absent one changes nothing
 
     def error(self, sheet: str, row: int, key: str, message: str) -> None:
         heading = SHEETS[sheet].get(key, key)
@@ -188,6 +197,7 @@ class _ReferenceImport:
                 self.result.warnings.append(f"{sheet}: column '{text}' is not one the import knows; it was ignored.")
             else:
                 positions.setdefault(key, index)
+        self.present[sheet] = set(positions)
         missing = [key for key in REQUIRED[sheet] if key not in positions]
         for key in missing:
             self.error(sheet, 1, key, "this column is missing")
@@ -364,7 +374,13 @@ class _ReferenceImport:
 
     # Saving (only after every row of every sheet passed) -------------------------------------------------
 
-    def _save(self, sheet: str, instance, values: dict[str, Any], created: bool) -> None:
+    def _save(self, sheet: str, instance, values: dict[str, Any], created: bool, key: str = "code") -> None:
+        """Create or update one row; the matching column keeps its stored spelling (`gfie` does not rename GFiE)."""
+        if not created:
+            values[key] = getattr(instance, key)
+            for column, field_name in OPTIONAL_FIELDS.get(sheet, {}).items():
+                if column not in self.present[sheet]:
+                    values.pop(field_name, None)
         changed = created or any(getattr(instance, name) != value for name, value in values.items())
         for name, value in values.items():
             setattr(instance, name, value)
@@ -398,7 +414,7 @@ class _ReferenceImport:
             folded = normalise_name(row["name"])
             location = self.locations.get(folded)
             values = {"name": row["name"], "region": row["region"]}
-            self._save("Locations", location or Location(), values, created=location is None)
+            self._save("Locations", location or Location(), values, created=location is None, key="name")
         for _number, row in self.rows["Schemes"]:
             folded = normalise_name(row["code"])
             scheme = self.schemes.get(folded)
@@ -439,4 +455,4 @@ class _ReferenceImport:
                 "kind": row["kind"],
                 "number": row["number"],
             }
-            self._save("Targets", target or Target(), values, created=target is None)
+            self._save("Targets", target or Target(), values, created=target is None, key="period")

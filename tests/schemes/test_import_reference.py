@@ -147,3 +147,10 @@ def test_an_organisations_own_grade_is_updated_in_place_keeping_its_band(db, tmp
     )
     local.refresh_from_db()
     assert (local.name, local.alias_list(), local.organisation, local.band.code) == ("Scale 3", ["G3"], derby, "AO")
+
+
+def test_codes_match_whatever_their_case_and_keep_their_stored_spelling(db, tmp_path):
+    sheets = {"Schemes": [["Code", "Name", "Kind", "Owner"], ["gfie", "Going Forward into Employment", "other", "co"]]}
+    out, _ = load(workbook(tmp_path / "case.xlsx", sheets))
+    assert "Schemes: 0 created, 0 updated, 1 unchanged" in out
+    assert Scheme.objects.filter(code="GFiE").exists()
