@@ -442,3 +442,19 @@ def test_records_changed_by_someone_else_during_the_import_mean_nothing_is_saved
     ]
     assert list(Candidate.objects.values_list("reference", flat=True)) == ["B"]  # only the other person's
     assert not Placement.objects.exists()
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_rows(world, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(rows):
+        Placement.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            result = import_placements_file(write_xlsx(tmp_path / f"{len(rows)}.xlsx", rows))
+        assert result.ok
+        return len(captured)
+
+    few = queries_for([hire(f"F{n}") for n in range(3)])
+    many = queries_for([hire(f"M{n}") for n in range(30)])  # within one SQLite insert batch (999 parameters)
+    assert many == few
