@@ -5,7 +5,8 @@
 Both contenders read the same generated .xlsx, each into a freshly emptied set of record tables in a
 throw-away database (`bench_<name>`, created and dropped here), in the same run:
 - ours: `manage.py import_placements FILE` end to end: read, check every row, bulk-write placements,
-  candidates and outcomes with their history rows, refresh latest outcomes;
+  candidates and outcomes with their history rows (written in the database, decision 0014), refresh
+  latest outcomes;
 - baseline: a plain django-import-export ModelResource on Placement with its default settings (row by
   row, one transaction), foreign keys by code or name. It is given less to do: its candidates are created
   beforehand (untimed) and it ignores the outcome columns.

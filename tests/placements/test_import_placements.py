@@ -96,12 +96,21 @@ def test_a_good_file_creates_the_placements_candidates_and_outcomes_it_lists(wor
 
 
 def test_imported_records_are_in_their_history_like_any_other_change(world, tmp_path):
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    before = timezone.now()
     import_command(write_xlsx(tmp_path / "hires.xlsx", [hire()]))
     placement = Placement.objects.get()
-    assert placement.history.count() == 1
-    assert placement.history.get().history_change_reason == "Imported from hires.xlsx"
-    assert placement.candidate.history.count() == 1
-    assert placement.outcomes.get().history.count() == 1
+    created = placement.history.get()
+    assert (created.history_type, created.history_change_reason) == ("+", "Imported from hires.xlsx")
+    assert before <= created.history_date <= timezone.now()
+    tracked = [field.name for field in Placement.history.model.tracked_fields]
+    assert model_to_dict(created.instance, fields=tracked) == model_to_dict(placement, fields=tracked)
+    candidate = placement.candidate.history.get()
+    assert (candidate.reference, candidate.date_of_birth, candidate.history_type) == ("ONS-001", D(2003, 5, 17), "+")
+    outcome = placement.outcomes.get().history.get()
+    assert (outcome.code, outcome.on, outcome.placement_id) == ("permanent", D(2024, 9, 4), placement.pk)
 
 
 def test_importing_the_same_file_again_changes_nothing(world, tmp_path):
