@@ -17,6 +17,7 @@ from django.http import Http404
 
 from schemes.admin import HistoryAdmin
 
+from .admin_import import HiresImportMixin
 from .audit import record_read
 from .choices import PlacementStatus
 from .models import Candidate, Outcome, Placement, RecordAccess, record_organisations
@@ -240,7 +241,7 @@ class CandidateAdmin(RecordAdmin):
 
 
 @admin.register(Placement)
-class PlacementAdmin(RecordAdmin):
+class PlacementAdmin(HiresImportMixin, RecordAdmin):
     list_display = [
         "candidate_reference",
         "organisation_code",

@@ -22,7 +22,8 @@ from simple_history.models import HistoricalRecords
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme
 
-from .choices import OUTCOMES_BEFORE_START, ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
+from . import rules
+from .choices import ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
 
 # Roles whose holders work with individual records of their own organisations.
 RECORD_ROLES = (Role.HR, Role.MANAGER, Role.SCHEME_ADMIN)
@@ -127,6 +128,10 @@ class Candidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.code}/{self.reference}"
+
+    def clean(self):
+        if problems := rules.text_problems(reference=self.reference):
+            raise ValidationError(rules.as_sentences(problems))
 
 
 class PlacementQuerySet(models.QuerySet):
@@ -282,29 +287,22 @@ class Placement(models.Model):
         when = self.started_on or self.offered_on or self.applied_on or self.referred_on
         return f"{self.candidate} on {self.scheme.code} ({when:%d/%m/%Y})" if when else str(self.candidate)
 
-    # Pipeline dates that must not come before another one: (later field, earlier field, how to name the
-    # earlier one). The database constraints enforce the same order; these put the error on the field a
-    # person has to correct, in the words the import uses ("2023-01-31 is before the start date 2023-09-04").
-    DATE_ORDER = (
-        ("ended_on", "started_on", "start date"),
-        ("planned_end_on", "started_on", "start date"),
-        ("started_on", "offered_on", "offer date"),
-        ("offered_on", "applied_on", "application date"),
-        ("clearance_granted_on", "clearance_requested_on", "date security clearance was requested"),
-    )
-
     def clean(self):
-        errors = {}
+        problems = rules.placement_date_problems(
+            referred_on=self.referred_on,
+            applied_on=self.applied_on,
+            offered_on=self.offered_on,
+            clearance_requested_on=self.clearance_requested_on,
+            clearance_granted_on=self.clearance_granted_on,
+            started_on=self.started_on,
+            planned_end_on=self.planned_end_on,
+            ended_on=self.ended_on,
+        )
+        problems.update(rules.text_problems(business_unit=self.business_unit))
         if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
-            errors["organisation"] = "The employer must be the organisation that holds the candidate's record."
-        for later, earlier, earlier_label in self.DATE_ORDER:
-            later_day, earlier_day = getattr(self, later), getattr(self, earlier)
-            if later_day and earlier_day and later_day < earlier_day and later not in errors:
-                errors[later] = f"{later_day:%Y-%m-%d} is before the {earlier_label} {earlier_day:%Y-%m-%d}."
-        if self.ended_on and not self.started_on:
-            errors["ended_on"] = "An end date needs a start date."
-        if errors:
-            raise ValidationError(errors)
+            problems["organisation"] = "the employer must be the organisation that holds the candidate's record"
+        if problems:
+            raise ValidationError(rules.as_sentences(problems))
 
     def status_on(self, as_at: datetime.date | None = None) -> str:
         """The pipeline stage as at a date; the Python twin of `status_expression`."""
@@ -391,20 +389,16 @@ class Outcome(models.Model):
 
     def clean(self):
         placement = self.placement if self.placement_id else None
-        if placement is None or self.on is None:
+        if placement is None or not self.code:
             return
-        if placement.started_on is None:
-            if self.code and self.code not in OUTCOMES_BEFORE_START:
-                raise ValidationError(
-                    {
-                        "code": f"{self.get_code_display()} cannot be recorded for a placement that never started; "
-                        "only 'Withdrew before start' fits an offer that has not started."
-                    }
-                )
-        elif self.on < placement.started_on:
-            raise ValidationError(
-                {"on": f"{self.on:%Y-%m-%d} is before the start date {placement.started_on:%Y-%m-%d}."}
-            )
+        problems = rules.outcome_problems(
+            code=self.code,
+            on=self.on,
+            started_on=placement.started_on,
+            has_destination=self.destination_organisation_id is not None,
+        )
+        if problems:
+            raise ValidationError(rules.as_sentences(problems))
 
 
 class RecordAccess(models.Model):

@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_import import ReferenceImportMixin
 from .choices import Role
 from .models import Grade, Location, Membership, Organisation, Scheme, Target
 
@@ -38,7 +39,7 @@ def owned_scheme_ids(user) -> set[int]:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(HistoryAdmin):
+class OrganisationAdmin(ReferenceImportMixin, HistoryAdmin):
     list_display = ["name", "code", "kind", "parent"]
     list_filter = ["kind"]
     list_select_related = ["parent"]

@@ -1,0 +1,219 @@
+"""Benchmark: a 10,000-row hires spreadsheet through `import_placements` vs django-import-export's defaults.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/careleavers .venv/bin/python bench/bench_import.py [--rows N]
+
+Both contenders read the same generated .xlsx, each into a freshly emptied set of record tables in a
+throw-away database (`bench_<name>`, created and dropped here), in the same run:
+- ours: `manage.py import_placements FILE` end to end: read, check every row, bulk-write placements,
+  candidates and outcomes with their history rows (written in the database, decision 0014), refresh
+  latest outcomes;
+- baseline: a plain django-import-export ModelResource on Placement with its default settings (row by
+  row, one transaction), foreign keys by code or name. It is given less to do: its candidates are created
+  beforehand (untimed) and it ignores the outcome columns.
+Targets (issue 2, item 5): ours under 5 s on PostgreSQL, and at least 3 times faster than the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careleavers.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from import_export import fields, resources, widgets  # noqa: E402
+from import_export.formats.base_formats import XLSX  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from placements.models import Candidate, Outcome, Placement  # noqa: E402
+from schemes.models import Grade, Location, Organisation, Scheme  # noqa: E402
+
+HEADINGS = [
+    "Candidate reference",
+    "Date of birth",
+    "Scheme",
+    "Organisation",
+    "Business unit",
+    "Location",
+    "Grade",
+    "Offer date",
+    "Start date",
+    "Planned end date",
+    "End date",
+    "Outcome",
+    "Outcome date",
+    "Destination organisation",
+]
+ORGANISATIONS = ["ONS", "DWP", "HMRC", "DFE", "HO", "MOJ", "DFT", "CO"]
+LOCATIONS = ["Newport", "Titchfield", "Darlington Economic Campus", "London", "Sheffield", "Leeds", "Glasgow"]
+UNITS = ["Data Science Campus", "Digital", "Finance", "Operations", "Policy", ""]
+OUTCOMES = ["Still in post", "Made permanent", "Contract extended", "Left early", "Did not pass probation"]
+
+
+def generate(path: Path, rows: int, seed: int = 2024) -> Path:
+    """A realistic hires sheet: mostly started placements, some offers awaiting a start, ended ones with outcomes."""
+    rng = random.Random(seed)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Hires"
+    sheet.append(HEADINGS)
+    for number in range(rows):
+        organisation = rng.choice(ORGANISATIONS)
+        offered = datetime.date(2019, 1, 1) + datetime.timedelta(days=rng.randrange(5 * 365))
+        started = offered + datetime.timedelta(days=rng.randrange(30, 270)) if rng.random() < 0.9 else None
+        planned_end = started + datetime.timedelta(days=365) if started else None
+        ended = outcome = outcome_on = destination = None
+        if started and rng.random() < 0.5:
+            ended = started + datetime.timedelta(days=rng.randrange(60, 700))
+            outcome = rng.choice(OUTCOMES + ["Transferred to another department"])
+            outcome_on = ended
+            if outcome.startswith("Transferred"):
+                destination = rng.choice([code for code in ORGANISATIONS if code != organisation])
+        elif started and rng.random() < 0.3:
+            outcome, outcome_on = "Still in post", started + datetime.timedelta(days=180)
+        elif not started and rng.random() < 0.3:
+            outcome, outcome_on = "Withdrew before start", offered + datetime.timedelta(days=60)
+        sheet.append(
+            [
+                f"{organisation}-{number:06d}",
+                datetime.date(1998, 1, 1) + datetime.timedelta(days=rng.randrange(3000)),
+                rng.choice(["CLIS", "GFiE"]),
+                organisation,
+                rng.choice(UNITS),
+                rng.choice(LOCATIONS),
+                rng.choice(["AO", "EO", "AA", "HEO"]),
+                offered,
+                started,
+                planned_end,
+                ended,
+                outcome,
+                outcome_on,
+                destination,
+            ]
+        )
+    book.save(path)
+    return path
+
+
+class BaselinePlacementResource(resources.ModelResource):
+    """What a plain django-import-export set-up would be: a ModelResource, default settings, FK widgets."""
+
+    candidate = fields.Field("candidate", "Candidate reference", widgets.ForeignKeyWidget(Candidate, "reference"))
+    organisation = fields.Field("organisation", "Organisation", widgets.ForeignKeyWidget(Organisation, "code"))
+    scheme = fields.Field("scheme", "Scheme", widgets.ForeignKeyWidget(Scheme, "code"))
+    location = fields.Field("location", "Location", widgets.ForeignKeyWidget(Location, "name"))
+    grade = fields.Field("grade", "Grade", widgets.ForeignKeyWidget(Grade, "code"))
+    business_unit = fields.Field("business_unit", "Business unit", widgets.CharWidget(allow_blank=True))
+    offered_on = fields.Field("offered_on", "Offer date", widgets.DateWidget())
+    started_on = fields.Field("started_on", "Start date", widgets.DateWidget())
+    planned_end_on = fields.Field("planned_end_on", "Planned end date", widgets.DateWidget())
+    ended_on = fields.Field("ended_on", "End date", widgets.DateWidget())
+
+    class Meta:
+        model = Placement
+        fields = (
+            "candidate",
+            "organisation",
+            "scheme",
+            "location",
+            "grade",
+            "business_unit",
+            "offered_on",
+            "started_on",
+            "planned_end_on",
+            "ended_on",
+        )
+        import_id_fields = ("candidate", "scheme", "offered_on")
+
+
+def empty_record_tables() -> None:
+    """A fresh start for each contender: no records and no history rows (fast, and without auditing it)."""
+    tables = [model._meta.db_table for model in (Outcome, Placement, Candidate)]
+    tables += [model.history.model._meta.db_table for model in (Outcome, Placement, Candidate)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                cursor.execute(f"DELETE FROM {table}")
+
+
+def time_ours(path: Path) -> float:
+    empty_record_tables()
+    started, cpu = time.perf_counter(), time.process_time()
+    out = StringIO()
+    call_command("import_placements", str(path), stdout=out, stderr=StringIO())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"  ours: {elapsed:.2f} s ({cpu:.2f} s CPU in this process); {out.getvalue().strip()}")
+    return elapsed
+
+
+def time_baseline(path: Path) -> float:
+    empty_record_tables()
+    codes = dict(Organisation.objects.values_list("code", "pk"))
+    dataset = XLSX().create_dataset(path.read_bytes())
+    Candidate.objects.bulk_create(  # untimed: the baseline is not asked to create candidates
+        Candidate(organisation_id=codes[row[3]], reference=row[0]) for row in dataset
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    dataset = XLSX().create_dataset(path.read_bytes())
+    result = BaselinePlacementResource().import_data(dataset, dry_run=False, raise_errors=True)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if result.has_errors() or result.has_validation_errors():
+        raise SystemExit("The baseline import failed; its figures would mean nothing.")
+    print(f"  baseline: {elapsed:.2f} s ({cpu:.2f} s CPU in this process); {result.totals['new']} placements created")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of ours (the best is reported)")
+    parser.add_argument("--skip-baseline", action="store_true", help="time ours only (while tuning)")
+    arguments = parser.parse_args()
+
+    database = settings.DATABASES["default"]
+    database["TEST"]["NAME"] = f"bench_{Path(str(database['NAME'])).stem}"
+    print(
+        f"Database: {connection.vendor}; machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"load average at start: {os.getloadavg()[0]:.1f}"
+    )
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = generate(Path(folder) / "hires.xlsx", arguments.rows)
+            print(f"File: {arguments.rows} rows, {path.stat().st_size / 1024:.0f} KiB")
+            ours = min(time_ours(path) for _ in range(arguments.repeat))
+            baseline = None if arguments.skip_baseline else time_baseline(path)
+            placements = Placement.objects.count()
+    finally:
+        connection.creation.destroy_test_db(database["NAME"], verbosity=0)
+    print(f"ours (best of {arguments.repeat}): {ours:.2f} s; load average now {os.getloadavg()[0]:.1f}")
+    if baseline is None:
+        return
+    print(f"django-import-export defaults: {baseline:.2f} s")
+    print(f"speed-up: {baseline / ours:.1f}x  ({placements} placements in the last run)")
+    print(
+        f"targets: ours < 5 s: {'met' if ours < 5 else 'MISSED'}; >= 3x: {'met' if baseline >= 3 * ours else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
