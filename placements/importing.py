@@ -40,6 +40,7 @@ from schemes.spreadsheets import ImportProblem, UnreadableFile, cell_text
 from . import rules
 from .choices import OutcomeCode
 from .models import EDITOR_ROLES, Candidate, Outcome, Placement
+from .signals import announce_records_changed
 
 BATCH_SIZE = 2000
 HEADINGS_ROW = 1
@@ -730,6 +731,8 @@ class _HiresImport:
             refresh = [plan.placement.pk for plan in self.plans if plan.outcome_changed]
             if refresh:
                 Placement.objects.filter(pk__in=refresh).refresh_latest_outcomes()
+            # Bulk writes send no post_save: tell whatever caches figures derived from records (statistics).
+            announce_records_changed(sender=Placement)
 
     # The whole run ----------------------------------------------------------------------------------------
 

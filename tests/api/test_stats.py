@@ -19,6 +19,8 @@ from reporting.disclosure import Rule
 from reporting.packs import protected_pack_tables
 from schemes.models import Grade, Location, Organisation, Scheme
 from tests.factories import OutcomeFactory, PlacementFactory
+from tests.placements.spreadsheets import write_xlsx
+from tests.placements.test_import_placements import hire, import_command
 
 YEARS = range(2019, 2025)
 LOCATIONS = ("Newport", "Titchfield")
@@ -354,3 +356,11 @@ def test_a_placement_counts_as_a_hire_from_its_start_date_even_with_the_cache_wa
         assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 0}
     with time_machine.travel(datetime.datetime(2026, 12, 1, 0, 10, tzinfo=datetime.UTC), tick=False):
         assert as_user("ons_hr").get("/api/v1/stats/hires/", query).json()["total"] == {"count": 1}
+
+
+def test_an_imported_spreadsheet_counts_in_the_next_answer_even_with_the_cache_warm(world, as_user, tmp_path):
+    client = as_user("ons_manager")
+    query = {"by": "year", "scheme": "GFiE", "organisation": "ONS", "exact": "true"}
+    assert client.get("/api/v1/stats/hires/", query).json()["total"]["count"] == 0
+    import_command(write_xlsx(tmp_path / "hires.xlsx", [hire("ONS-001"), hire("ONS-002")]))
+    assert client.get("/api/v1/stats/hires/", query).json()["total"]["count"] == 2
