@@ -21,6 +21,22 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def empty_static_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("staticfiles")
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings, empty_static_root):
+    """Pages render `{% static %}` links, and tests run without `collectstatic`: no manifest to look names up
+    in (production uses the hashed manifest), and an empty STATIC_ROOT so WhiteNoise has a folder to watch."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = empty_static_root
+
+
 @pytest.fixture
 def world(db):
     ons = Organisation.objects.get(code="ONS")

@@ -31,12 +31,3 @@ def fresh_cache(settings):
     settings.CACHES = {"default": {**backend, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
     yield
     cache.delete(VERSION_KEY)  # the one key kept without expiry; the rest expire on their own
-
-
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    """Pages render without `collectstatic` having been run (production uses the hashed manifest)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }

@@ -27,15 +27,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """The live server serves static files from the finders; no collectstatic manifest in tests."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def reference_data(transactional_db):
     """Browser tests need the live server's thread to see their data, so they run in real transactions, and
     each one ends with the database flushed, seeded reference data included. Put it back before each test.
