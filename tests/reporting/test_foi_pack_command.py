@@ -8,7 +8,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from schemes.models import Location
+from reporting.models import FoiRequest
+from schemes.models import Location, Organisation, Scheme
 from tests.factories import PlacementFactory
 
 D = datetime.date
@@ -64,4 +65,38 @@ def test_bad_options_are_refused_with_a_message_that_names_them(world, tmp_path,
     out = tmp_path / "pack.xlsx"
     with pytest.raises(CommandError, match=message):
         call_command("foi_pack", "--out", str(out), *arguments)
+    assert not out.exists()
+
+
+def test_a_logged_request_brings_its_scope_to_the_pack(hires, tmp_path):
+    FoiRequest.objects.create(
+        reference="FOI-2025-0101",
+        received_on=D(2025, 5, 1),
+        questions="How many care leavers did you hire through GFiE, by financial year?",
+        organisation=Organisation.objects.get(code="ONS"),
+        scheme=Scheme.objects.get(code="GFiE"),
+        year_basis="financial",
+        first_year=2020,
+        last_year=2023,
+    )
+    out = tmp_path / "pack.xlsx"
+    with time_machine.travel(datetime.datetime(2025, 6, 2, 9, 0), tick=False):
+        call_command("foi_pack", "--out", str(out), "--request", "foi-2025-0101", stdout=io.StringIO())
+    workbook = load_workbook(out)
+    assert workbook["Cover"]["B3"].value == "FOI-2025-0101"
+    years = [row[0] for row in workbook["Table_1"].iter_rows(min_row=4, values_only=True)]
+    assert years == ["2020-21", "2021-22", "2022-23", "2023-24", "Total"]
+
+
+def test_an_option_that_contradicts_the_logged_request_is_refused(hires, tmp_path):
+    FoiRequest.objects.create(
+        reference="FOI-2025-0102",
+        received_on=D(2025, 5, 1),
+        questions="How many?",
+        organisation=Organisation.objects.get(code="ONS"),
+        scheme=Scheme.objects.get(code="GFiE"),
+    )
+    out = tmp_path / "pack.xlsx"
+    with pytest.raises(CommandError, match="--scheme: CLIS does not match FOI-2025-0102"):
+        call_command("foi_pack", "--out", str(out), "--request", "FOI-2025-0102", "--scheme", "CLIS")
     assert not out.exists()

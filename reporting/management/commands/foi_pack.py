@@ -7,7 +7,18 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reporting.breakdowns import YEAR_BASES, BreakdownError, Scope
 from reporting.disclosure import DisclosureError
+from reporting.foi import scope_of
+from reporting.models import FoiRequest
 from reporting.packs import build_pack_with_details
+
+# Command-line option -> Scope field, for options a logged request's scope may be checked against.
+SCOPE_OPTIONS = {
+    "--scheme": "scheme",
+    "--organisation": "organisation",
+    "--year-basis": "year_basis",
+    "--from": "first_year",
+    "--to": "last_year",
+}
 
 
 class Command(BaseCommand):
@@ -17,23 +28,30 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="Where to write the workbook (.xlsx).")
         parser.add_argument("--scheme", help="Scheme code, e.g. CLIS or GFiE.")
         parser.add_argument("--organisation", help="Organisation code; organisations nested under it are included.")
-        parser.add_argument("--year-basis", choices=YEAR_BASES, default="calendar")
+        parser.add_argument("--year-basis", choices=YEAR_BASES, help="calendar (the default) or financial.")
         parser.add_argument("--from", dest="first_year", type=int, help="First year (of a financial year: 2023).")
         parser.add_argument("--to", dest="last_year", type=int, help="Last year (of a financial year: 2023).")
-        parser.add_argument("--request", default="", help="The FOI request's reference, shown on the Cover.")
+        parser.add_argument(
+            "--request",
+            default="",
+            help="The FOI request's reference, shown on the Cover. A request logged in the register brings its "
+            "scope; scope options given as well must agree with it.",
+        )
 
     def handle(self, *, out, scheme, organisation, year_basis, first_year, last_year, request, **options):
+        given = {"scheme": scheme, "organisation": organisation, "year_basis": year_basis}
+        given |= {"first_year": first_year, "last_year": last_year}
+        logged = FoiRequest.objects.filter(reference__iexact=request).first() if request else None
         try:
-            scope = Scope(
-                scheme=scheme,
-                organisation=organisation,
-                year_basis=year_basis,
-                first_year=first_year,
-                last_year=last_year,
-            )
-            pack = build_pack_with_details(scope, reference=request)
+            if logged is None:
+                scope = Scope(**{**given, "year_basis": year_basis or "calendar"})
+            else:
+                scope = self.scope_of_logged(logged, given)
+            pack = build_pack_with_details(scope, reference=logged.reference if logged else request)
         except (BreakdownError, DisclosureError) as error:
             raise CommandError(str(error)) from error
+        if request and logged is None:
+            self.stdout.write(f"{request} is not in the FOI register: the reference is shown on the Cover only.")
         path = Path(out)
         path.write_bytes(pack.content)
         hidden = sum(len(table.hidden) for table in pack.tables)
@@ -41,3 +59,17 @@ class Command(BaseCommand):
             f"Wrote {path} ({scope.describe()}): {len(pack.tables)} tables, {hidden} cells shown as "
             f"{pack.tables[0].rule.symbol}; disclosure audit passed for {len(pack.audit.hidden_cells)} hidden values."
         )
+
+    @staticmethod
+    def scope_of_logged(logged: FoiRequest, given: dict) -> Scope:
+        """The logged request's scope; an option that says otherwise is a mistake worth stopping for."""
+        scope = scope_of(logged)
+        for option, field in SCOPE_OPTIONS.items():
+            asked, logged_value = given[field], getattr(scope, field)
+            if asked is not None and str(asked).lower() != str(logged_value).lower():
+                raise CommandError(
+                    f"{option}: {asked} does not match {logged.reference} in the FOI register "
+                    f"({field.replace('_', ' ')}: {logged_value if logged_value is not None else 'all'}). "
+                    "Leave the option out to use the request's scope, or change the request."
+                )
+        return scope
