@@ -17,10 +17,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-do-not-use-in-production")
-else:
-    SECRET_KEY = env.str("SECRET_KEY")  # required when DEBUG is off: no silent default
+# Required to serve when DEBUG is off: careleavers/wsgi.py refuses to start without it and `check --deploy`
+# reports it. Commands that sign nothing (makemigrations, migrate) run without one.
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-do-not-use-in-production" if DEBUG else "")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
