@@ -1,4 +1,4 @@
-"""Admin for the one piece of FOI configuration: corrections to the UK holiday calendar.
+"""Admin for FOI configuration (corrections to the UK holiday calendar) and statistics clients' levels.
 
 FOI requests themselves are managed on the /foi/ pages, which limit each officer to their organisation's
 requests; they are deliberately not in the admin, where FOI officers (who are staff) would see them all.
@@ -7,7 +7,7 @@ requests; they are deliberately not in the admin, where FOI officers (who are st
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import HolidayOverride
+from .models import HolidayOverride, StatisticsLevel
 
 
 @admin.register(HolidayOverride)
@@ -15,3 +15,13 @@ class HolidayOverrideAdmin(SimpleHistoryAdmin):
     list_display = ["date", "name", "kind"]
     list_filter = ["kind"]
     date_hierarchy = "date"
+
+
+@admin.register(StatisticsLevel)
+class StatisticsLevelAdmin(SimpleHistoryAdmin):
+    """Which scopes each statistics client may ask about (decision 0053); users without one have the default."""
+
+    list_display = ["user", "organisations", "schemes", "year_basis"]
+    list_filter = ["organisations", "schemes", "year_basis"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]

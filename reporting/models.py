@@ -269,3 +269,52 @@ class ClarificationPause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request}: asked {self.asked_on}" + (f", received {self.answered_on}" if self.answered_on else "")
+
+
+class Split(models.TextChoices):
+    EACH = "each", "Each on its own"
+    ALL = "all", "All together"
+
+
+class StatisticsLevel(models.Model):
+    """The one set of non-overlapping scopes a user's disclosure-controlled statistics come from.
+
+    Each scope's figures are protected on their own (decision 0050). Two scopes that overlap (all organisations
+    and ONS; all schemes and CLIS; the same hires in calendar and in financial years) could be subtracted from
+    each other to give a hidden count away, so a user gets one level: organisations each on their own or all
+    together, schemes likewise, and one year basis. Scopes within a level never share a hire. See
+    docs/decisions/0053-statistics-levels.md. A user without a saved level has the default one: each
+    organisation and each scheme on its own, in calendar years.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="statistics_level")
+    organisations = models.CharField(
+        max_length=4,
+        choices=Split.choices,
+        default=Split.EACH,
+        help_text="Each organisation's figures on their own, or all organisations together (national figures).",
+    )
+    schemes = models.CharField(
+        max_length=4,
+        choices=Split.choices,
+        default=Split.EACH,
+        help_text="Each scheme's figures on their own, or all schemes together.",
+    )
+    year_basis = models.CharField(max_length=10, choices=YearBasis.choices, default=YearBasis.CALENDAR)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "statistics level"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.describe()}"
+
+    @classmethod
+    def for_user(cls, user) -> StatisticsLevel:
+        """The user's saved level, or the default one (unsaved)."""
+        return cls.objects.filter(user=user).first() or cls(user=user)
+
+    def describe(self) -> str:
+        organisations = "each organisation" if self.organisations == Split.EACH else "all organisations together"
+        schemes = "each scheme" if self.schemes == Split.EACH else "all schemes together"
+        return f"{organisations}, {schemes}, {self.year_basis} years"

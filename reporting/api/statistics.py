@@ -14,6 +14,10 @@ The rule against differencing (docs/decisions/0050-statistics-api-differencing.m
 - `by` may only ask for a table of that family or one of its margins, so two answers for the same scope can
   never come from differently protected tables.
 - Exact counts (no suppression) only for staff of the organisation asked about, with `exact=true`.
+
+Between scopes (docs/decisions/0053-statistics-levels.md): each user's disclosure-controlled answers come from
+one `StatisticsLevel`, a set of scopes that never share a hire (each organisation or all together, each scheme
+or all together, one year basis), so no answer can be subtracted from another of a different scope.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from placements.models import RECORD_ROLES
 from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, Scope, count_hires, count_outcomes
 from reporting.disclosure import TOTAL, Rule, table_keys
+from reporting.models import Split, StatisticsLevel
 from reporting.packs import PACK_TABLES, protected_pack_tables
 from schemes.choices import Role
 from schemes.models import Membership, Organisation, Scheme
@@ -117,7 +122,7 @@ def _dimensions(params: Mapping, measure: str) -> tuple[str, ...]:
     return by
 
 
-def parse_query(params: Mapping, measure: str) -> StatsQuery:
+def parse_query(params: Mapping, measure: str, default_year_basis: str = "calendar") -> StatsQuery:
     """Check every parameter, naming the first one at fault."""
     for name in params:
         if name not in PARAMETERS and name not in IGNORED_PARAMETERS:
@@ -138,7 +143,7 @@ def parse_query(params: Mapping, measure: str) -> StatsQuery:
             raise StatsParameterError("organisation", f"organisation: there is no organisation {organisation_code!r}.")
         organisation_code = organisation.code
 
-    year_basis = _single(params, "year_basis") or "calendar"
+    year_basis = _single(params, "year_basis") or default_year_basis
     if year_basis not in YEAR_BASES:
         raise StatsParameterError(
             "year_basis", f"year_basis must be one of {', '.join(YEAR_BASES)}, not {year_basis!r}."
@@ -174,6 +179,36 @@ def check_exact_allowed(query: StatsQuery, user) -> None:
     if organisation.pk not in Membership.objects.organisation_ids(user, RECORD_ROLES):
         raise StatsParameterError(
             "organisation", f"organisation: exact counts are only for staff of {organisation.code}.", status=403
+        )
+
+
+def check_level(query: StatsQuery, level: StatisticsLevel) -> None:
+    """A disclosure-controlled answer only for a scope of the user's level (decision 0053): a missing scope
+    parameter the level needs is a 400, a scope the level does not give is a 403, each naming the parameter."""
+    why = "so that no answer can be subtracted from another to give a hidden count away"
+    for parameter, asked, split, each, together in (
+        ("organisation", query.organisation, level.organisations, "organisation by organisation", "all organisations"),
+        ("scheme", query.scheme, level.schemes, "scheme by scheme", "all schemes"),
+    ):
+        if split == Split.EACH and asked is None:
+            raise StatsParameterError(
+                parameter,
+                f"{parameter}: your statistics are published {each} ({level.describe()}); add {parameter}=, "
+                f"as figures for {together} together are not given to the same client, {why}.",
+            )
+        if split == Split.ALL and asked is not None:
+            raise StatsParameterError(
+                parameter,
+                f"{parameter}: your statistics are for {together} together ({level.describe()}); leave out "
+                f"{parameter}=, as one {parameter}'s figures are not given to the same client, {why}.",
+                status=403,
+            )
+    if query.year_basis != level.year_basis:
+        raise StatsParameterError(
+            "year_basis",
+            f"year_basis: your statistics are in {level.year_basis} years ({level.describe()}); the same hires "
+            f"counted in {query.year_basis} years are not given to the same client, {why}.",
+            status=403,
         )
 
 
@@ -329,9 +364,14 @@ def _response(query: StatsQuery, rows: list[dict], total: int | None, rule: Rule
     }
 
 
-def answer(query: StatsQuery, user) -> dict:
-    """The statistics a user asked for: exact if they may and asked, disclosure-controlled otherwise."""
+def answer(params: Mapping, measure: str, user) -> dict:
+    """The statistics a user asked for: exact if they may and asked, disclosure-controlled (for a scope of
+    their level) otherwise. Raises StatsParameterError naming the parameter at fault."""
+    level = StatisticsLevel.for_user(user)
+    query = parse_query(params, measure, default_year_basis=level.year_basis)
     check_exact_allowed(query, user)
     if query.exact:
         return answer_exact(query)
+    if not user.is_superuser:  # who sees every record exactly gains nothing by differencing
+        check_level(query, level)
     return answer_published(query, Rule.from_settings())

@@ -22,9 +22,26 @@ PARAMETERS = [
         "offer the FOI pack's tables and their totals: hires by year, location, grade, year and location, year "
         "and grade, location and grade; outcomes by outcome, or year and outcome.",
     ),
-    OpenApiParameter("scheme", OpenApiTypes.STR, description="Scheme code, e.g. CLIS."),
-    OpenApiParameter("organisation", OpenApiTypes.STR, description="Organisation code, e.g. ONS."),
-    OpenApiParameter("year_basis", OpenApiTypes.STR, enum=list(YEAR_BASES), description="Calendar or financial."),
+    OpenApiParameter(
+        "scheme",
+        OpenApiTypes.STR,
+        description="Scheme code, e.g. CLIS. For disclosure-controlled answers, needed if your statistics level "
+        "gives each scheme on its own (the default) and refused if it gives all schemes together.",
+    ),
+    OpenApiParameter(
+        "organisation",
+        OpenApiTypes.STR,
+        description="Code of a whole organisation, e.g. ONS. For disclosure-controlled answers, needed if your "
+        "statistics level gives each organisation on its own (the default) and refused if it gives all "
+        "organisations together (national figures).",
+    ),
+    OpenApiParameter(
+        "year_basis",
+        OpenApiTypes.STR,
+        enum=list(YEAR_BASES),
+        description="Calendar or financial; by default your statistics level's (calendar unless set otherwise). "
+        "Disclosure-controlled answers come in that year basis only.",
+    ),
     OpenApiParameter("from", YEAR, description="First year (of a financial year: 2023 for 2023-24)."),
     OpenApiParameter("to", YEAR, description="Last year."),
     OpenApiParameter(
@@ -34,7 +51,11 @@ PARAMETERS = [
 RESPONSES = {
     200: StatsResponseSerializer,
     400: OpenApiResponse(StatsErrorSerializer, description="A parameter is wrong; `parameter` names it."),
-    403: OpenApiResponse(StatsErrorSerializer, description="Exact counts asked for by someone who may not have them."),
+    403: OpenApiResponse(
+        StatsErrorSerializer,
+        description="Exact counts asked for by someone who may not have them, or a scope outside the client's "
+        "statistics level; `parameter` names it.",
+    ),
 }
 
 
@@ -45,8 +66,7 @@ class _StatsView(APIView):
 
     def get(self, request):
         try:
-            query = statistics.parse_query(request.query_params, self.measure)
-            return Response(statistics.answer(query, request.user))
+            return Response(statistics.answer(request.query_params, self.measure, request.user))
         except statistics.StatsParameterError as error:
             return Response({"detail": error.message, "parameter": error.parameter}, status=error.status)
         except BreakdownError as error:

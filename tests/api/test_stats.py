@@ -3,19 +3,23 @@ pack, parameters checked with 400s that name them, exact counts only for an orga
 no hidden count recoverable by differencing answers."""
 
 import datetime
+import io
 import itertools
 
 import numpy as np
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from scipy.optimize import linprog
 
 from placements.models import Placement
 from placements.signals import announce_records_changed
+from reporting.api.statistics import published_family
 from reporting.breakdowns import Scope
 from reporting.disclosure import Rule
+from reporting.models import Split, StatisticsLevel
 from reporting.packs import protected_pack_tables
 from schemes.models import Grade, Location, Organisation, Scheme
 from tests.factories import OutcomeFactory, PlacementFactory
@@ -79,6 +83,7 @@ def true_count(**fixed):
 
 
 def test_an_api_client_gets_the_documented_shape(ons_gfie, as_user):
+    StatisticsLevel.objects.create(user=ons_gfie.ons_api, year_basis="financial")  # as interfaces.md's example
     response = as_user("ons_api").get(
         "/api/v1/stats/hires/",
         {
@@ -175,7 +180,9 @@ def test_bad_parameters_get_a_400_naming_them(world, as_user, query, parameter):
 
 
 def test_published_statistics_offer_only_the_packs_tables(world, as_user):
-    response = as_user("ons_api").get("/api/v1/stats/outcomes/", {"by": "location"})
+    response = as_user("ons_api").get(
+        "/api/v1/stats/outcomes/", {"by": "location", "scheme": "GFiE", "organisation": "ONS"}
+    )
     assert response.status_code == 400
     assert response.json()["parameter"] == "by"
     assert "year,outcome" in response.json()["detail"]
@@ -216,7 +223,7 @@ def test_staff_get_exact_counts_of_their_own_organisation_only(ons_gfie, as_user
 
 def test_a_part_of_an_organisation_is_not_published_on_its_own(ons_gfie, as_user):
     Organisation.objects.create(code="ONS-DSC", name="ONS Data Science Campus", kind="unit", parent=ons_gfie.ons)
-    response = as_user("ons_api").get("/api/v1/stats/hires/", {"organisation": "ONS-DSC"})
+    response = as_user("ons_api").get("/api/v1/stats/hires/", {"scheme": "GFiE", "organisation": "ONS-DSC"})
     assert response.status_code == 400
     assert response.json()["parameter"] == "organisation"
 
@@ -289,6 +296,137 @@ def test_no_hidden_count_can_be_recovered_by_combining_every_answer(ons_gfie, as
         assert greatest - low.fun >= 1 - 1e-6, f"hidden count {truth} pinned by differencing"
 
 
+HIRES_BY_SCOPE = {  # every hire of the ons_gfie world, by (organisation, scheme, year, location, grade)
+    **{("ONS", "GFiE", *cell): number for cell, number in ONS_GFIE_HIRES.items()},
+    ("DWP", "GFiE", 2022, "Newport", "AO"): 3,
+    ("ONS", "CLIS", 2022, "Newport", "AO"): 2,
+}
+SCOPE_CELLS = list(itertools.product(("ONS", "DWP"), ("GFiE", "CLIS"), YEARS, LOCATIONS, GRADES))
+
+
+def answers_of_scopes(client, scopes):
+    """Everything a client is given for some scopes (each table, all years and single years, totals), as
+    (set of finest cells over organisation x scheme x year x location x grade, value or None if hidden).
+    A category missing from an answer's rows has no hires in it: the attacker is told those zeros too."""
+    found = []
+    for scope in scopes:
+        in_scope = [
+            index
+            for index, (organisation, scheme, *_) in enumerate(SCOPE_CELLS)
+            if scope.get("organisation", organisation) == organisation and scope.get("scheme", scheme) == scheme
+        ]
+        for by in ("year", "location", "grade", "year,location", "year,grade", "location,grade"):
+            for first, last in [(None, None), *((year, year) for year in YEARS)]:
+                query = {"by": by, **scope} | ({"from": first, "to": last} if first else {})
+                response = client.get("/api/v1/stats/hires/", query)
+                if response.status_code == 400 and response.json()["parameter"] == "from":
+                    continue  # location,grade is only published over all years
+                assert response.status_code == 200, response.json()
+                body = response.json()
+                years = {first} if first else set(YEARS)
+                cells = [i for i in in_scope if SCOPE_CELLS[i][2] in years]
+                for row in [*body["rows"], body["total"]]:
+                    members = frozenset(
+                        i
+                        for i in cells
+                        if all(
+                            str(value) == row[dim]
+                            for dim, value in zip(("year", "location", "grade"), SCOPE_CELLS[i][2:], strict=True)
+                            if dim in row
+                        )
+                    )
+                    found.append((members, row["count"]))
+                for dim in by.split(","):
+                    position = ("year", "location", "grade").index(dim) + 2
+                    listed = {row[dim] for row in body["rows"]}
+                    unlisted = frozenset(i for i in cells if str(SCOPE_CELLS[i][position]) not in listed)
+                    if unlisted:
+                        found.append((unlisted, 0))
+    return found
+
+
+def pinned_hidden_counts(found):
+    """The hidden numbers that linear programming over everything published pins to one value."""
+    shown = {members: value for members, value in found if value is not None}
+    hidden = {members for members, value in found if value is None and members}
+    a_eq = np.array([[1.0 if i in members else 0.0 for i in range(len(SCOPE_CELLS))] for members in shown])
+    b_eq = np.array(list(shown.values()), dtype=float)
+    pinned = []
+    for members in hidden:
+        objective = np.array([1.0 if i in members else 0.0 for i in range(len(SCOPE_CELLS))])
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert low.status == 0
+        greatest = np.inf if high.status == 3 else -high.fun
+        if greatest - low.fun < 1 - 1e-6:
+            pinned.append(sum(HIRES_BY_SCOPE.get(SCOPE_CELLS[i], 0) for i in members))
+    return pinned
+
+
+def scopes_of(organisations, schemes):
+    return [
+        {**({"organisation": org} if org else {}), **({"scheme": scheme} if scheme else {})}
+        for org in (("ONS", "DWP") if organisations == Split.EACH else (None,))
+        for scheme in (("GFiE", "CLIS") if schemes == Split.EACH else (None,))
+    ]
+
+
+def test_national_figures_less_one_organisations_would_give_anothers_hidden_count_away(ons_gfie):
+    """Why each client gets one level: two scopes' figures, each safe on its own, are not safe together."""
+    rule = Rule.from_settings()
+    newport_2022 = {"year": "2022", "location": "Newport"}
+    assert published_family("GFiE", "DWP", "calendar", rule).value(newport_2022) is None  # DWP's 3 hires
+    national = published_family("GFiE", None, "calendar", rule).value(newport_2022)
+    ons = published_family("GFiE", "ONS", "calendar", rule).value(newport_2022)
+    assert national - ons == 3
+
+
+def test_a_client_gets_statistics_for_the_scopes_of_its_level_only(ons_gfie, as_user):
+    client = as_user("ons_api")  # the default level: each organisation and each scheme, calendar years
+    assert client.get("/api/v1/stats/hires/", {"scheme": "GFiE", "organisation": "DWP"}).status_code == 200
+    for query, parameter, status in [
+        ({"scheme": "GFiE"}, "organisation", 400),
+        ({"organisation": "ONS"}, "scheme", 400),
+        ({"scheme": "GFiE", "organisation": "ONS", "year_basis": "financial"}, "year_basis", 403),
+    ]:
+        response = client.get("/api/v1/stats/hires/", query)
+        assert (response.status_code, response.json()["parameter"]) == (status, parameter)
+        assert parameter in response.json()["detail"]
+
+    call_command("statistics_level", "ons_api", "--organisations", "all", stdout=io.StringIO())  # national
+    national = client.get("/api/v1/stats/hires/", {"scheme": "GFiE", "by": "year,location"})
+    assert national.status_code == 200
+    rows = {(row["year"], row["location"]): row["count"] for row in national.json()["rows"]}
+    assert rows["2022", "Newport"] == 8 + 6 + 3  # ONS's 14 and DWP's 3
+    response = client.get("/api/v1/stats/hires/", {"scheme": "GFiE", "organisation": "ONS"})
+    assert (response.status_code, response.json()["parameter"]) == (403, "organisation")
+    # Staff still get their own organisation's exact counts, whatever their level.
+    StatisticsLevel.objects.create(user=ons_gfie.ons_manager, organisations=Split.ALL, schemes=Split.ALL)
+    exact = {"organisation": "ONS", "exact": "true"}
+    assert as_user("ons_manager").get("/api/v1/stats/hires/", exact).json()["total"]["count"] == 74 + 2
+
+
+@pytest.mark.parametrize("organisations", Split.values)
+@pytest.mark.parametrize("schemes", Split.values)
+def test_no_hidden_count_can_be_recovered_from_every_scope_of_a_level(ons_gfie, as_user, organisations, schemes):
+    """The attacker asks every scope its level gives (every table, year and total) and solves for the
+    hidden numbers over organisation x scheme x year x location x grade: none is pinned."""
+    StatisticsLevel.objects.create(user=ons_gfie.ons_api, organisations=organisations, schemes=schemes)
+    found = answers_of_scopes(as_user("ons_api"), scopes_of(organisations, schemes))
+    assert [members for members, value in found if value is None]
+    assert pinned_hidden_counts(found) == []
+
+
+def test_two_levels_together_would_give_hidden_counts_away(ons_gfie, as_user):
+    """The same attacker with a national client and an organisation-by-organisation one (two accounts held by
+    one person: the residual risk decision 0053 leaves to whoever grants levels) does pin hidden counts; so
+    the check above is not empty, and one level per client is what stops it."""
+    StatisticsLevel.objects.create(user=ons_gfie.ons_manager, organisations=Split.ALL)
+    found = answers_of_scopes(as_user("ons_api"), scopes_of(Split.EACH, Split.EACH))
+    found += answers_of_scopes(as_user("ons_manager"), scopes_of(Split.ALL, Split.EACH))
+    assert 3 in pinned_hidden_counts(found)  # DWP's 3 GFiE hires in Newport in 2022
+
+
 def test_differencing_two_year_ranges_gives_back_only_a_published_year(ons_gfie, as_user):
     client = as_user("ons_api")
     scope = {"by": "location", "scheme": "GFiE", "organisation": "ONS"}
@@ -331,8 +469,9 @@ def test_statistics_are_throttled_per_client(ons_gfie, as_user, settings):
         "DEFAULT_THROTTLE_RATES": {"user": "100/min", "stats": "2/min"},
     }
     client, other = as_user("ons_api"), as_user("ons_manager")
-    assert [client.get("/api/v1/stats/hires/").status_code for _ in range(3)] == [200, 200, 429]
-    assert other.get("/api/v1/stats/hires/").status_code == 200
+    query = {"scheme": "GFiE", "organisation": "ONS"}
+    assert [client.get("/api/v1/stats/hires/", query).status_code for _ in range(3)] == [200, 200, 429]
+    assert other.get("/api/v1/stats/hires/", query).status_code == 200
 
 
 def test_a_bulk_change_announced_by_its_writer_refreshes_the_statistics(ons_gfie, as_user):
@@ -364,3 +503,20 @@ def test_an_imported_spreadsheet_counts_in_the_next_answer_even_with_the_cache_w
     assert client.get("/api/v1/stats/hires/", query).json()["total"]["count"] == 0
     import_command(write_xlsx(tmp_path / "hires.xlsx", [hire("ONS-001"), hire("ONS-002")]))
     assert client.get("/api/v1/stats/hires/", query).json()["total"]["count"] == 2
+
+
+def test_a_superuser_sets_a_clients_level_in_the_admin_and_the_change_is_kept_in_its_history(world, client):
+    client.force_login(world.superuser)
+    response = client.post(
+        "/admin/reporting/statisticslevel/add/",
+        {"user": world.ons_api.pk, "organisations": "all", "schemes": "each", "year_basis": "financial"},
+    )
+    assert response.status_code == 302
+    level = StatisticsLevel.objects.get(user=world.ons_api)
+    assert level.describe() == "all organisations together, each scheme, financial years"
+    assert level.history.get().history_user == world.superuser
+    out = io.StringIO()
+    call_command("statistics_level", "ons_api", stdout=out)
+    assert out.getvalue().strip() == "ons_api: all organisations together, each scheme, financial years"
+    with pytest.raises(CommandError, match="no user 'nobody'"):
+        call_command("statistics_level", "nobody", "--schemes", "all")
