@@ -4,7 +4,8 @@ Sheets (any may be absent), headings matched like the hires import (case, spaces
 - Organisations: Code, Name, Kind, Parent (code)
 - Locations: Name, Region
 - Schemes: Code, Name, Kind, Owner (organisation code), Length in months
-- Grades: Code, Name, Rank, Aliases (comma-separated); optionally Framework
+- Grades: Code, Name, Rank, Aliases (comma-separated); optionally Framework, and Organisation and Band for an
+  organisation's own grade (its pay scale) with the common grade it counts as in reports
 - Targets: Organisation, Scheme, Period, Kind, Number
 
 Rows are matched on Code (Locations on Name, Targets on organisation, scheme, period and kind), so loading
@@ -33,7 +34,15 @@ SHEETS = {
     "Organisations": {"code": "Code", "name": "Name", "kind": "Kind", "parent": "Parent"},
     "Locations": {"name": "Name", "region": "Region"},
     "Schemes": {"code": "Code", "name": "Name", "kind": "Kind", "owner": "Owner", "length": "Length in months"},
-    "Grades": {"code": "Code", "name": "Name", "rank": "Rank", "aliases": "Aliases", "framework": "Framework"},
+    "Grades": {
+        "code": "Code",
+        "name": "Name",
+        "rank": "Rank",
+        "aliases": "Aliases",
+        "framework": "Framework",
+        "organisation": "Organisation",
+        "band": "Band",
+    },
     "Targets": {
         "organisation": "Organisation",
         "scheme": "Scheme",
@@ -53,7 +62,7 @@ REQUIRED = {
 OPTIONAL_FIELDS = {
     "Organisations": {"parent": "parent_id"},
     "Schemes": {"length": "length_months"},
-    "Grades": {"aliases": "aliases", "framework": "framework"},
+    "Grades": {"aliases": "aliases", "framework": "framework", "organisation": "organisation_id", "band": "band_id"},
 }
 APPRENTICESHIP_LEVEL = re.compile(r"\b(level|apprentice)", re.IGNORECASE)
 
@@ -183,6 +192,7 @@ class _ReferenceImport:
             for number, row in rows:
                 getattr(self, f"_check_{sheet.lower()}")(number, row, seen)
         self._check_organisation_cycles()
+        self._check_grade_bands()
 
     def _read_sheet(self, sheet: str, headings: list[Any], rows: Iterable[Sequence[Any]]):
         columns = SHEETS[sheet]
@@ -335,7 +345,51 @@ class _ReferenceImport:
         if code:
             self._duplicate("Grades", number, "code", normalise_name(code), seen)
         row.update(code=code, name=name)
+        if self.present["Grades"] & {"organisation", "band"}:
+            # The two go together (an organisation's own grade always has a band, a common one never does), so
+            # a sheet with either column sets both, an empty cell meaning "a common grade".
+            self.present["Grades"] |= {"organisation", "band"}
+            organisation, band = cell_text(row.get("organisation")), cell_text(row.get("band"))
+            row["organisation"], row["band"] = self._organisation(organisation), band
+            if organisation and row["organisation"] is None:
+                self.error("Grades", number, "organisation", f"'{organisation}' is not a known organisation")
+            if organisation and not band:
+                self.error(
+                    "Grades",
+                    number,
+                    "band",
+                    "is empty; an organisation's own grade needs the common grade it counts as",
+                )
+            if band and not organisation:
+                self.error("Grades", number, "organisation", "is empty; only an organisation's own grade has a band")
         self.rows["Grades"].append((number, row))
+
+    def _check_grade_bands(self) -> None:
+        """A band is a common grade: stored as one and not made local by this workbook, or added by it."""
+        local_in_workbook = {
+            normalise_name(row["code"]): bool(row.get("organisation"))
+            for _number, row in self.rows["Grades"]
+            if row["code"]
+        }
+        for number, row in self.rows["Grades"]:
+            if not row.get("band"):
+                continue
+            band = normalise_name(row["band"])
+            stored = self.grades.get(band)
+            if band in local_in_workbook:
+                local = local_in_workbook[band]
+            elif stored is not None:
+                local = stored.organisation_id is not None
+            else:
+                self.error("Grades", number, "band", f"'{row['band']}' is not a known grade")
+                continue
+            if local:
+                self.error(
+                    "Grades",
+                    number,
+                    "band",
+                    f"'{row['band']}' is itself an organisation's own grade; give a common grade",
+                )
 
     def _check_targets(self, number: int, row: dict[str, Any], seen: dict) -> None:
         organisation, scheme = cell_text(row["organisation"]), cell_text(row["scheme"])
@@ -429,9 +483,12 @@ class _ReferenceImport:
             scheme = scheme or Scheme()
             self._save("Schemes", scheme, values, created=created)
             self.schemes[folded] = scheme
-        for _number, row in self.rows["Grades"]:
-            grade = self.grades.get(normalise_name(row["code"]))
-            framework = row["framework"] or (grade.framework if grade else None)
+        # Common grades first, so an organisation's own grade can count as one added by the same workbook.
+        for _number, row in sorted(self.rows["Grades"], key=lambda numbered: bool(numbered[1].get("organisation"))):
+            folded = normalise_name(row["code"])
+            grade = self.grades.get(folded)
+            organisation = self.organisations[row["organisation"]] if row.get("organisation") else None
+            framework = row["framework"] or (GradeFramework.LOCAL if organisation else grade and grade.framework)
             if framework is None:
                 spelled = f"{row['code']} {row['name']}"
                 apprenticeship = APPRENTICESHIP_LEVEL.search(spelled)
@@ -442,8 +499,12 @@ class _ReferenceImport:
                 "rank": row["rank"],
                 "aliases": row["aliases"],
                 "framework": framework,
+                "organisation_id": organisation and organisation.pk,
+                "band_id": self.grades[normalise_name(row["band"])].pk if row.get("band") else None,
             }
-            self._save("Grades", grade or Grade(), values, created=grade is None)
+            instance = grade or Grade()
+            self._save("Grades", instance, values, created=grade is None)
+            self.grades[folded] = instance
         for _number, row in self.rows["Targets"]:
             organisation = self.organisations[row["organisation"]]
             scheme = self.schemes[row["scheme"]]

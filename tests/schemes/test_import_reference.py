@@ -154,3 +154,47 @@ def test_codes_match_whatever_their_case_and_keep_their_stored_spelling(db, tmp_
     out, _ = load(workbook(tmp_path / "case.xlsx", sheets))
     assert "Schemes: 0 created, 0 updated, 1 unchanged" in out
     assert Scheme.objects.filter(code="GFiE").exists()
+
+
+def test_a_council_adds_its_own_pay_scale_counted_as_common_grades(db, tmp_path):
+    sheets = {
+        "Organisations": DERBY_WORKBOOK["Organisations"],
+        "Grades": [
+            ["Code", "Name", "Rank", "Aliases", "Organisation", "Band"],
+            ["DCC-S4", "Scale 4", 4, "S4", "Derby City Council", "NEWBAND"],  # a band added further down
+            ["DCC-S3", "Scale 3", 3, "", "DCC", "ao"],
+            ["NEWBAND", "A new common grade", 2, "", None, None],
+        ],
+    }
+    out, _ = load(workbook(tmp_path / "scale.xlsx", sheets))
+    assert "Grades: 3 created" in out
+    derby = Organisation.objects.get(code="DCC")
+    scale_3, scale_4 = Grade.objects.get(code="DCC-S3"), Grade.objects.get(code="DCC-S4")
+    assert (scale_3.organisation, scale_3.band.code, scale_3.framework) == (derby, "AO", "local")
+    assert (scale_4.organisation, scale_4.band.code, scale_4.alias_list()) == (derby, "NEWBAND", ["S4"])
+    assert Grade.objects.get(code="NEWBAND").organisation is None
+    out, _ = load(workbook(tmp_path / "scale.xlsx", sheets))
+    assert "Grades: 0 created, 0 updated, 3 unchanged" in out
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (["DCC-S3", "Scale 3", 3, "", "DCC", None], "Grades row 2, Band: is empty; an organisation's own grade needs"),
+        (["DCC-S3", "Scale 3", 3, "", None, "AO"], "Grades row 2, Organisation: is empty; only an organisation's own"),
+        (["DCC-S3", "Scale 3", 3, "", "NOPE", "AO"], "Grades row 2, Organisation: 'NOPE' is not a known organisation"),
+        (["DCC-S3", "Scale 3", 3, "", "DCC", "Z9"], "Grades row 2, Band: 'Z9' is not a known grade"),
+        (["DCC-S3", "Scale 3", 3, "", "DCC", "DCC-G1"], "Grades row 2, Band: 'DCC-G1' is itself an organisation's"),
+    ],
+)
+def test_an_organisations_own_grade_needs_a_common_band(db, tmp_path, row, expected):
+    derby = Organisation.objects.create(code="DCC", name="Derby City Council", kind="council")
+    Grade.objects.create(
+        code="DCC-G1", name="Grade 1", framework="local", rank=1, organisation=derby, band=Grade.objects.get(code="AA")
+    )
+    before = snapshot()
+    err = refused(
+        workbook(tmp_path / "bad.xlsx", {"Grades": [["Code", "Name", "Rank", "Aliases", "Organisation", "Band"], row]})
+    )
+    assert expected in err
+    assert snapshot() == before
