@@ -21,20 +21,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(scope="session")
-def empty_static_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("staticfiles")
-
-
 @pytest.fixture(autouse=True)
-def plain_static_files(settings, empty_static_root):
+def plain_static_files(settings):
     """Pages render `{% static %}` links, and tests run without `collectstatic`: no manifest to look names up
-    in (production uses the hashed manifest), and an empty STATIC_ROOT so WhiteNoise has a folder to watch."""
+    in (production uses the hashed manifest). STATIC_ROOT is an empty folder made by tests/pytest_env.py."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    settings.STATIC_ROOT = empty_static_root
 
 
 @pytest.fixture
