@@ -129,7 +129,9 @@ def _cpu_of(pids) -> float:
     for pid in pids:
         fields = _stat(pid)
         if fields:
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+            # utime, stime, and the same of children that ended (fields 14 to 17): PostgreSQL backends that
+            # close (CONN_MAX_AGE) are counted on the postmaster.
+            total += sum(int(value) for value in fields[11:15])
     return total / TICK
 
 
