@@ -27,8 +27,11 @@ def record_read(user, record: models.Model, how: str, path: str = "") -> RecordA
     )
 
 
-def record_reads(user, records: Iterable[models.Model] | models.QuerySet, how: str, path: str = "") -> int:
+def record_reads(
+    user, records: Iterable[models.Model] | models.QuerySet, how: str, path: str = "", model: type | None = None
+) -> int:
     """Record that a person read several records of one model (an API page, an export); returns how many.
+    `records` may be anything with a `pk` when `model` says which model they are rows of.
 
     One INSERT for all of them; on PostgreSQL the ids go as one array parameter (`unnest`), so a page of 50
     costs no model instances and no 300-parameter statement."""
@@ -40,7 +43,7 @@ def record_reads(user, records: Iterable[models.Model] | models.QuerySet, how: s
         records = list(records)
         if not records:
             return 0
-        model, ids = type(records[0]), [record.pk for record in records]
+        model, ids = model or type(records[0]), [record.pk for record in records]
     if not ids:
         return 0
     record_type = ContentType.objects.get_for_model(model)
