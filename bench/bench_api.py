@@ -293,7 +293,8 @@ def main() -> None:
         print("Cold statistics (first request per scope computes and protects the scope's family):")
         for scope in SCOPES:
             started = time.perf_counter()
-            status, _ = get(f"{BASE}{path('/api/v1/stats/hires/', {**scope, 'by': 'year'})}", tokens[stats_client(scope)])
+            url = BASE + path("/api/v1/stats/hires/", {**scope, "by": "year"})
+            status, _ = get(url, tokens[stats_client(scope)])
             print(f"  {scope or 'all'}: {1000 * (time.perf_counter() - started):.0f} ms ({status})")
         # Warm every worker's connections and caches (each statistics answer once) before measuring.
         for name in files:
@@ -334,7 +335,8 @@ def main() -> None:
     baselines = {r["clients"]: r["p95"] for r in final if r["scenario"].startswith("baseline")}
     for r in final:
         if not r["scenario"].startswith("baseline") and r["clients"] in baselines:
-            print(f"{r['scenario']}, {r['clients']} client(s): p95 {r['p95'] / baselines[r['clients']]:.1f} x the baseline's")
+            ratio = r["p95"] / baselines[r["clients"]]
+            print(f"{r['scenario']}, {r['clients']} client(s): p95 {ratio:.1f} x the baseline's")
     for r in final:
         if r["first_bad"]:
             print(r["scenario"], r["clients"], "first error:", r["first_bad"])
