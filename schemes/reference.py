@@ -154,10 +154,13 @@ class Snapshot:
         """The organisation's code as stored, matched ignoring case (None: no such organisation)."""
         return self._canonical_codes["organisation"].get(code.upper())
 
+    @cached_property
+    def _organisation_ids(self) -> dict[str, int]:
+        return {code: pk for pk, code in self.organisation_codes.items()}
+
     def parent_code(self, code: str) -> str | None:
         """The code of the organisation `code` (exact) is nested in; None for a top-level organisation."""
-        by_code = {value: pk for pk, value in self.organisation_codes.items()}
-        parent = self.organisation_parents.get(by_code.get(code))
+        parent = self.organisation_parents.get(self._organisation_ids.get(code))
         return None if parent is None else self.organisation_codes[parent]
 
 
