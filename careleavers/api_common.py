@@ -4,6 +4,7 @@ The apps' API modules (schemes.api, placements.api, reporting.api) build on thes
 REST_FRAMEWORK so a view gets them without asking.
 """
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
@@ -15,6 +16,20 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves the filter set out when a request names none of its filters (most
+    pages of records): building one copies every filter and form field, about 1 ms of such a request, to
+    filter nothing. With none of its parameters given, a filter set returns the queryset it was given."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class _RatesFromSettings:

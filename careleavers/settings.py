@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
     # API (docs/decisions/0051): paginated lists, django-filter, throttled per user (one token per user).
     "DEFAULT_PAGINATION_CLASS": "careleavers.api_common.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "careleavers.api_common.FilterBackend",  # django-filter's, skipped when no filter is asked for
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["careleavers.api_common.PerUserThrottle"],
