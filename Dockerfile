@@ -16,4 +16,5 @@ COPY . .
 COPY --from=frontend /build/static/govuk static/govuk
 RUN SECRET_KEY=build python manage.py collectstatic --no-input --verbosity 0
 EXPOSE 8000
-CMD ["gunicorn", "careleavers.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# gunicorn.conf.py (copied above) holds the server's settings: 0.0.0.0:8000, 3 processes x 2 threads.
+CMD ["gunicorn", "careleavers.wsgi"]

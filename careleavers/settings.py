@@ -86,7 +86,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # embedded default: a file-system broker and a file-based cache that web, worker and beat all share.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "careleavers.cache.RedisCache", "LOCATION": REDIS_URL}}  # reuses its client
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
@@ -116,6 +116,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's ModelBackend, reading a user's own and group permissions in one query (schemes/backends.py).
+AUTHENTICATION_BACKENDS = ["schemes.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "logged_out"  # the "You have signed out" page
@@ -158,7 +160,7 @@ if not DEBUG:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "careleavers.api_common.TokenAuthentication",  # DRF's, with one written-out query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -166,7 +168,7 @@ REST_FRAMEWORK = {
     # API (docs/decisions/0051): paginated lists, django-filter, throttled per user (one token per user).
     "DEFAULT_PAGINATION_CLASS": "careleavers.api_common.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "careleavers.api_common.FilterBackend",  # django-filter's, skipped when no filter is asked for
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["careleavers.api_common.PerUserThrottle"],

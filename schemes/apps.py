@@ -8,7 +8,9 @@ class SchemesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import reference
         from .roles import sync_role_groups
 
         # Without a sender: it must run after the other apps' permissions exist.
         post_migrate.connect(sync_role_groups, dispatch_uid="schemes.sync_role_groups")
+        reference.connect()  # process-local reference data goes stale when reference rows change

@@ -182,9 +182,19 @@ class Target(models.Model):
 
 class MembershipQuerySet(models.QuerySet):
     def organisation_ids(self, user, roles) -> set[int]:
-        """Organisations (with everything nested under them) where `user` holds one of `roles`."""
-        roots = self.filter(user=user, role__in=roles).values_list("organisation_id", flat=True)
-        return Organisation.objects.descendant_ids(roots)
+        """Organisations (with everything nested under them) where `user` holds one of `roles`.
+
+        A request asks this several times (which records, which of them editable, which schemes administered):
+        the user's memberships are read once per request (one query), and the organisation tree comes from the
+        process's reference snapshot (schemes/reference.py), so the calls after the first cost no query."""
+        from .reference import per_request, snapshot
+
+        if user is None or not user.is_authenticated:
+            return set()
+        memberships = per_request(
+            user, "memberships", lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
+        )
+        return snapshot().descendant_ids({organisation for organisation, role in memberships if role in roles})
 
 
 class Membership(models.Model):

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from schemes.models import Organisation
+from schemes.reference import forget_for_tests
 from schemes.services import set_up_user
 
 PASSWORD = "correct-horse-battery-staple"
@@ -19,6 +20,13 @@ PASSWORD = "correct-horse-battery-staple"
 def fast_password_hashing(settings):
     """Real hashing costs a second a user; tests check who may sign in, not the hash's strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def reference_snapshot_per_test():
+    """A test's reference writes roll back with it: no process-local snapshot of them may outlive the test."""
+    yield
+    forget_for_tests()
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,11 @@
 """Records endpoints: every list starts from `for_user`, so each client sees only what it may see."""
 
+from django.core.paginator import Paginator
 from django.db.models import ProtectedError
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from careleavers.api_common import Pagination
 from placements.audit import record_read, record_reads
 from placements.filtersets import CandidateFilterSet, OutcomeFilterSet, PlacementFilterSet
 from placements.models import Candidate, Outcome, Placement, RecordAccess
@@ -26,7 +28,9 @@ class _RecordViewSet(viewsets.ModelViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.request.method == "GET":
-            record_reads(self.request.user, page, RecordAccess.How.API, self.request.path)
+            record_reads(
+                self.request.user, page, RecordAccess.How.API, self.request.path, model=self.serializer_class.Meta.model
+            )
         return page
 
     def destroy(self, request, *args, **kwargs):
@@ -56,18 +60,79 @@ class CandidateViewSet(_RecordViewSet):
         return Candidate.objects.for_user(self.request.user)
 
 
+class PlacementRow:
+    """A placement of a page as it is shown: its columns and its candidate's reference, without a model instance
+    (building 50 of them cost about 1 ms of a page). PlacementSerializer shows these and model instances alike."""
+
+    COLUMNS = (
+        "id",
+        "candidate_id",
+        "organisation_id",
+        "scheme_id",
+        "business_unit",
+        "location_id",
+        "grade_id",
+        "referred_on",
+        "applied_on",
+        "offered_on",
+        "clearance_requested_on",
+        "clearance_granted_on",
+        "started_on",
+        "planned_end_on",
+        "ended_on",
+        "latest_outcome",
+        "latest_outcome_on",
+        "created_at",
+        "updated_at",
+    )
+    __slots__ = (*COLUMNS, "candidate_reference")
+    status_on = Placement.status_on
+
+    def __init__(self, values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+
+class IdsFirstPaginator(Paginator):
+    """A page found as ids first, then those rows read by primary key.
+
+    The ids come from the scoped, filtered and ordered query alone, which PostgreSQL answers from the
+    (organisation, id) index without visiting the table, however deep the page; reading every column there
+    instead made it visit each row the OFFSET skips (1,000 for page 20 of 50). The count is the same query's."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        columns = [*PlacementRow.COLUMNS, "candidate__reference"]
+        rows = {row.id: row for row in map(PlacementRow, Placement.objects.filter(pk__in=ids).values_list(*columns))}
+        return self._get_page([rows[pk] for pk in ids], number, self)
+
+
+class PlacementPagination(Pagination):
+    django_paginator_class = IdsFirstPaginator
+
+
 class PlacementViewSet(_RecordViewSet):
     """Placements the user may see: their organisations' (and, for scheme administrators, their schemes')."""
 
     serializer_class = PlacementSerializer
     filterset_class = PlacementFilterSet
+    pagination_class = PlacementPagination
     ordering_fields = ["started_on", "offered_on", "ended_on", "created_at", "updated_at", "id"]
     ordering = ["-id"]  # newest records first, straight off the primary key (clients may order by started_on)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
             return Placement.objects.none()
-        return Placement.objects.for_user(self.request.user).select_related("candidate")
+        return Placement.objects.for_user(self.request.user)
 
 
 class OutcomeViewSet(_RecordViewSet):

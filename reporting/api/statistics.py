@@ -32,7 +32,8 @@ from reporting.disclosure import TOTAL, Rule, table_keys
 from reporting.models import Split, StatisticsLevel
 from reporting.packs import PACK_TABLES, protected_pack_tables
 from schemes.choices import Role
-from schemes.models import Membership, Organisation, Scheme
+from schemes.models import Membership, Organisation
+from schemes.reference import snapshot
 
 from .caching import cached
 
@@ -129,19 +130,20 @@ def parse_query(params: Mapping, measure: str, default_year_basis: str = "calend
             raise StatsParameterError(name, f"{name} is not a parameter of this endpoint; use {', '.join(PARAMETERS)}.")
     by = _dimensions(params, measure)
 
+    reference = snapshot()  # codes as stored, matched ignoring case, without a query (schemes/reference.py)
     scheme_code = _single(params, "scheme") or None
     if scheme_code is not None:
-        scheme = Scheme.objects.filter(code__iexact=scheme_code).only("code").first()
+        scheme = reference.scheme_code(scheme_code)
         if scheme is None:
             raise StatsParameterError("scheme", f"scheme: there is no scheme {scheme_code!r}.")
-        scheme_code = scheme.code
+        scheme_code = scheme
 
     organisation_code = _single(params, "organisation") or None
     if organisation_code is not None:
-        organisation = Organisation.objects.filter(code__iexact=organisation_code).only("code").first()
+        organisation = reference.organisation_code(organisation_code)
         if organisation is None:
             raise StatsParameterError("organisation", f"organisation: there is no organisation {organisation_code!r}.")
-        organisation_code = organisation.code
+        organisation_code = organisation
 
     year_basis = _single(params, "year_basis") or default_year_basis
     if year_basis not in YEAR_BASES:
@@ -272,9 +274,8 @@ def _year_label(year: int, year_basis: str) -> str:
 def answer_published(query: StatsQuery, rule: Rule) -> dict:
     """The disclosure-controlled answer: rows and total read off the scope's protected family."""
     if query.organisation is not None:
-        unit = Organisation.objects.filter(code=query.organisation, parent__isnull=False).select_related("parent")
-        if unit:
-            parent = unit[0].parent.code
+        parent = snapshot().parent_code(query.organisation)
+        if parent is not None:
             raise StatsParameterError(
                 "organisation",
                 f"organisation: published statistics are for whole organisations; {query.organisation} is part of "

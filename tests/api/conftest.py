@@ -25,7 +25,7 @@ def fresh_cache(settings):
     """Each test its own empty cache (statistics and throttling counters live there): on Redis when REDIS_URL
     is set, under a key prefix of its own; in memory otherwise."""
     if settings.REDIS_URL:
-        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
+        backend = {"BACKEND": "careleavers.cache.RedisCache", "LOCATION": settings.REDIS_URL}
     else:
         backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     settings.CACHES = {"default": {**backend, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}

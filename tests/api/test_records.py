@@ -216,3 +216,55 @@ def test_hr_staff_find_a_placement_by_their_candidate_reference(world, as_user):
     PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-43")
     PlacementFactory(candidate__organisation=world.dwp, candidate__reference="CL-42")
     assert ids(as_user("ons_hr").get("/api/v1/placements/", {"candidate_reference": "CL-42"})) == [wanted.pk]
+
+
+def test_a_page_of_placements_costs_seven_queries_whatever_its_size(world, as_user):
+    """Token, permissions, memberships, count, the page's ids, its rows (with candidates' references), the
+    read audit's INSERT: reference codes come from the process's snapshot, nothing is asked per row."""
+    for _ in range(30):
+        PlacementFactory(candidate__organisation=world.ons)
+    client = as_user("ons_hr")
+
+    def queries_for(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/placements/", {"page_size": page_size, "page": 2})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]  # the test's transaction, not the API's
+
+    queries_for(3)  # warm the per-process caches (the reference snapshot, the audit's content type)
+    assert len(queries_for(3)) == 7
+    assert len(queries_for(15)) == 7
+
+
+def test_the_written_out_placement_representation_is_what_the_declared_fields_give(world, as_user):
+    """PlacementSerializer writes its output by hand for speed: it must stay what ModelSerializer would give,
+    for a page's rows and for a single record, with every kind of value (empty dates, outcomes, an end)."""
+    from rest_framework import serializers
+
+    from placements.api.serializers import PlacementSerializer
+
+    placements = [
+        PlacementFactory(candidate__organisation=world.ons, candidate__reference="A-1", business_unit="Digital"),
+        PlacementFactory(candidate__organisation=world.ons, started_on=None, offered_on=datetime.date(2030, 1, 6)),
+        PlacementFactory(
+            candidate__organisation=world.ons,
+            scheme=Scheme.objects.get(code="CLIS"),
+            applied_on=datetime.date(2023, 3, 1),
+            offered_on=datetime.date(2023, 4, 1),
+            started_on=datetime.date(2023, 5, 2),
+            planned_end_on=datetime.date(2024, 5, 1),
+            ended_on=datetime.date(2024, 4, 30),
+        ),
+    ]
+    OutcomeFactory(placement=placements[2], code="permanent", on=datetime.date(2024, 4, 30))
+    serializer = PlacementSerializer(context={})
+    expected = {
+        placement.pk: serializers.ModelSerializer.to_representation(serializer, Placement.objects.get(pk=placement.pk))
+        for placement in placements
+    }
+    listed = as_user("ons_hr").get("/api/v1/placements/").json()["results"]
+    assert {item["id"]: item for item in listed} == expected
+    assert [list(item) for item in listed] == [list(expected[item["id"]]) for item in listed]  # same key order
+    for placement in placements:
+        assert as_user("ons_hr").get(f"/api/v1/placements/{placement.pk}/").json() == expected[placement.pk]
