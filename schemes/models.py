@@ -22,13 +22,11 @@ def normalise_name(value: str) -> str:
 
 class OrganisationQuerySet(models.QuerySet):
     def descendant_ids(self, roots) -> set[int]:
-        """Ids of the given organisations and everything nested under them (walked level by level)."""
-        found = {org.pk if isinstance(org, Organisation) else int(org) for org in roots}
-        frontier = set(found)
-        while frontier:
-            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
-            found |= frontier
-        return found
+        """Ids of the given organisations and everything nested under them, walked in the process's reference
+        snapshot of the organisation tree (schemes/reference.py), so no query once the snapshot is built."""
+        from .reference import snapshot
+
+        return snapshot().descendant_ids({org.pk if isinstance(org, Organisation) else int(org) for org in roots})
 
 
 class Organisation(models.Model):

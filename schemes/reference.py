@@ -97,7 +97,7 @@ class Snapshot:
         return children
 
     def descendant_ids(self, roots: Iterable[int]) -> set[int]:
-        """The given organisations and everything nested under them (as `Organisation.objects.descendant_ids`)."""
+        """The given organisations and everything nested under them (`Organisation.objects.descendant_ids`)."""
         found = set(roots)
         frontier = list(found)
         while frontier:
