@@ -24,6 +24,7 @@ from schemes.services import set_up_user
 
 from .choices import ActivityCode, LegalStatus, OutcomeCode
 from .models import Candidate, Outcome, Placement
+from .signals import announce_records_changed
 
 DEMO_PREFIX = "DEMO-"
 DEMO_SEED = 2014
@@ -394,6 +395,7 @@ def create_demo_records(
         outcome.placement_id = outcome.placement.pk
     bulk_create_with_history(outcomes, Outcome, batch_size=500, default_change_reason=reason)
     Placement.objects.filter(candidate__reference__startswith=DEMO_PREFIX).refresh_latest_outcomes()
+    announce_records_changed(sender=Placement)  # bulk writes send no save signals; cached figures must go
     waiting = sum(1 for record in records if record.started_on is None)
     return DemoResult(
         created=True, candidates=len(candidates), placements=len(records), outcomes=len(outcomes), waiting=waiting

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from reporting.api.caching import VERSION_KEY
+from placements.caching import VERSION_KEY
 from schemes.services import new_token
 
 

@@ -3,7 +3,8 @@
 import threading
 import time
 
-from reporting.api.caching import bump_records_version, cached
+from placements.caching import bump_records_version
+from reporting.api.caching import cached
 
 
 def test_a_burst_of_misses_computes_once_and_everyone_gets_the_answer():

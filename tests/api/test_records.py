@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from placements.models import Candidate, Outcome, Placement
+from placements.signals import announce_records_changed
 from schemes.models import Scheme
+from schemes.services import set_up_user
 from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
 
 
@@ -218,9 +220,10 @@ def test_hr_staff_find_a_placement_by_their_candidate_reference(world, as_user):
     assert ids(as_user("ons_hr").get("/api/v1/placements/", {"candidate_reference": "CL-42"})) == [wanted.pk]
 
 
-def test_a_page_of_placements_costs_seven_queries_whatever_its_size(world, as_user):
-    """Token, permissions, memberships, count, the page's ids, its rows (with candidates' references), the
-    read audit's INSERT: reference codes come from the process's snapshot, nothing is asked per row."""
+def test_a_page_of_placements_costs_six_queries_whatever_its_size(world, as_user):
+    """Token, permissions, memberships, the page's ids, its rows (with candidates' references), the read audit's
+    INSERT; the count once, then from the cache until the records change. Reference codes come from the
+    process's snapshot, nothing is asked per row."""
     for _ in range(30):
         PlacementFactory(candidate__organisation=world.ons)
     client = as_user("ons_hr")
@@ -232,9 +235,51 @@ def test_a_page_of_placements_costs_seven_queries_whatever_its_size(world, as_us
         assert len(response.json()["results"]) == page_size
         return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]  # the test's transaction, not the API's
 
-    queries_for(3)  # warm the per-process caches (the reference snapshot, the audit's content type)
-    assert len(queries_for(3)) == 7
-    assert len(queries_for(15)) == 7
+    first = queries_for(3)  # also warms the per-process caches (the reference snapshot, the audit's content type)
+    assert any("COUNT(*)" in sql for sql in first)
+    assert len(queries_for(3)) == 6
+    assert len(queries_for(15)) == 6
+    PlacementFactory(candidate__organisation=world.ons)
+    assert len(queries_for(15)) == 7  # a change of records: counted afresh
+
+
+def test_the_count_of_a_list_follows_every_change_at_once(world, as_user):
+    """Counts are cached (placements.caching): whatever changes which records a list finds shows in the very
+    next answer, whether it came through the API, the models or an import's bulk write."""
+    clis = Scheme.objects.get(code="CLIS")
+    first = PlacementFactory(candidate__organisation=world.ons, candidate__reference="CL-1")
+    PlacementFactory(candidate__organisation=world.dwp)
+    client = as_user("ons_hr")
+
+    def count(**filters):
+        response = client.get("/api/v1/placements/", filters)
+        assert response.status_code == 200
+        return response.json()["count"]
+
+    assert (count(), count(scheme="CLIS"), count(candidate_reference="CL-1")) == (1, 0, 1)
+
+    second = new_placement(first.candidate, scheme="CLIS", offered_on="2024-07-01", started_on="2024-09-02")
+    created = client.post("/api/v1/placements/", second, format="json")
+    assert created.status_code == 201, created.json()
+    assert (count(), count(scheme="CLIS")) == (2, 1)
+
+    first.scheme = clis
+    first.save()
+    assert (count(scheme="CLIS"), count(candidate_reference="CL-1")) == (2, 2)
+
+    first.candidate.reference = "CL-9"
+    first.candidate.save()
+    assert (count(candidate_reference="CL-1"), count(candidate_reference="CL-9")) == (0, 2)
+
+    Placement.objects.filter(pk=first.pk).delete()
+    assert (count(), count(scheme="CLIS")) == (1, 1)
+
+    Placement.objects.filter(organisation=world.ons).update(scheme=Scheme.objects.get(code="GFiE"))
+    announce_records_changed()  # a bulk write sends no signals, so it says so, as the importer does
+    assert count(scheme="CLIS") == 0
+
+    set_up_user("ons_hr", "hr", ["ONS", "DWP"])  # what a user may see is part of each count's query
+    assert count() == 2
 
 
 def test_the_written_out_placement_representation_is_what_the_declared_fields_give(world, as_user):
