@@ -282,6 +282,9 @@ class Placement(models.Model):
             models.Index(fields=["scheme", "started_on"], name="placement_scheme_start"),
             # A page of one organisation's records, newest first: its ids without visiting the table (the API).
             models.Index(fields=["organisation", "id"], name="placement_org_id"),
+            # A page of one organisation's placements on a scheme that started in a year or date range: the
+            # matching ids from the index alone, then sorted (walking the newest first visited ~17,000 rows).
+            models.Index(fields=["organisation", "scheme", "started_on", "id"], name="placement_org_scheme_start"),
             models.Index(fields=["started_on"], name="placement_started_on"),
         ]
 
@@ -416,7 +419,8 @@ class RecordAccess(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_accesses")
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: recordaccess_record_at starts with it (one index fewer to write on every page read).
+    record_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     record_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("record_type", "record_id")
     how = models.CharField(max_length=20, choices=How.choices)
