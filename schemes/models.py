@@ -185,14 +185,25 @@ class MembershipQuerySet(models.QuerySet):
         A request asks this several times (which records, which of them editable, which schemes administered):
         the user's memberships are read once per request (one query), and the organisation tree comes from the
         process's reference snapshot (schemes/reference.py), so the calls after the first cost no query."""
-        from .reference import per_request, snapshot
+        from .reference import snapshot
 
         if user is None or not user.is_authenticated:
             return set()
-        memberships = per_request(
-            user, "memberships", lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
+        memberships = self._for_request(
+            user, lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
         )
         return snapshot().descendant_ids({organisation for organisation, role in memberships if role in roles})
+
+    def keep_for_request(self, user, memberships: list[tuple[int, str]]) -> None:
+        """Keep `user`'s memberships, as (organisation id, role) pairs read along with the user, for the current
+        request, so `organisation_ids` asks no query of its own (the API's token authentication does this)."""
+        self._for_request(user, lambda: memberships)
+
+    @staticmethod
+    def _for_request(user, read):
+        from .reference import per_request
+
+        return per_request(user, "memberships", read)
 
 
 class Membership(models.Model):
