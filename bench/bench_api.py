@@ -171,8 +171,19 @@ def cpu_sample(server_pid: int) -> dict:
     }
 
 
+def cpu_probe() -> float:
+    """Milliseconds of CPU a fixed Python loop takes, on the idle machine just before a scenario: these machines'
+    speed drifts by a third within an hour (other tenants of the host), so each row says how fast it was."""
+    started = time.process_time()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return 1000 * (time.process_time() - started)
+
+
 def run_wrk(name: str, requests_file: Path, connections: int, seconds: float, server_pid: int) -> dict:
     load = os.getloadavg()[0]
+    probe = cpu_probe()
     before = cpu_sample(server_pid)
     command = [
         "wrk",
@@ -213,20 +224,21 @@ def run_wrk(name: str, requests_file: Path, connections: int, seconds: float, se
         "db_cpu_ms": 1000 * (after["db"] - before["db"]) / count,
         "busy": 100 * (after["busy"] - before["busy"]) / max(after["total"] - before["total"], 1e-9),
         "load": load,
+        "probe": probe,
     }
 
 
 def print_table(results: list[dict]) -> None:
     print(
         "| scenario | clients | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors "
-        "| server CPU ms/req | db CPU ms/req | machine busy | load before |"
+        "| server CPU ms/req | db CPU ms/req | machine busy | load before | probe ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['scenario']} | {r['clients']} | {r['requests']} | {r['per_second']:.0f} | {r['p50']:.0f} | "
             f"{r['p95']:.0f} | {r['p99']:.0f} | {r['max']:.0f} | {r['errors']} | {r['server_cpu_ms']:.1f} | "
-            f"{r['db_cpu_ms']:.1f} | {r['busy']:.0f}% | {r['load']:.1f} |"
+            f"{r['db_cpu_ms']:.1f} | {r['busy']:.0f}% | {r['load']:.1f} | {r['probe']:.0f} |"
         )
 
 
@@ -338,7 +350,17 @@ def main() -> None:
                     **first,
                     **{
                         key: statistics.median(r[key] for r in group)
-                        for key in ("requests", "per_second", "p50", "p95", "p99", "max", "server_cpu_ms", "db_cpu_ms")
+                        for key in (
+                            "requests",
+                            "per_second",
+                            "p50",
+                            "p95",
+                            "p99",
+                            "max",
+                            "server_cpu_ms",
+                            "db_cpu_ms",
+                            "probe",
+                        )
                     },
                     "errors": sum(r["errors"] for r in group),
                     "busy": statistics.median(r["busy"] for r in group),

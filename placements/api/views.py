@@ -1,6 +1,7 @@
 """Records endpoints: every list starts from `for_user`, so each client sees only what it may see."""
 
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import ProtectedError
 from django.utils.functional import cached_property
 from rest_framework import status, viewsets
@@ -118,8 +119,16 @@ class IdsFirstPaginator(CountCachedPaginator):
 
     The ids come from the scoped, filtered and ordered query alone, which PostgreSQL answers from the
     (organisation, id) index without visiting the table, however deep the page; reading every column there
-    instead made it visit each row the OFFSET skips (1,000 for page 20 of 50). The count is the same query's,
-    cached."""
+    instead made it visit each row the OFFSET skips (1,000 for page 20 of 50). That query is built and compiled
+    by the ORM once: its SQL is the cached count's key, and with a LIMIT and OFFSET the page's ids."""
+
+    @cached_property
+    def _ids_sql(self) -> tuple[str, tuple]:
+        return self.object_list.values_list("pk", flat=True).query.sql_with_params()
+
+    @cached_property
+    def count(self):
+        return cached_count(self.object_list, sql_with_params=self._ids_sql)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -127,7 +136,11 @@ class IdsFirstPaginator(CountCachedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        connection = connections[self.object_list.db]
+        sql, params = self._ids_sql
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} {connection.ops.limit_offset_sql(bottom, top)}", params)
+            ids = [pk for (pk,) in cursor.fetchall()]
         columns = [*PlacementRow.COLUMNS, "candidate__reference"]
         rows = {row.id: row for row in map(PlacementRow, Placement.objects.filter(pk__in=ids).values_list(*columns))}
         return self._get_page([rows[pk] for pk in ids], number, self)
