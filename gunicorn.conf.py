@@ -13,6 +13,8 @@ connections open, sending requests back to back.
   after its answer, so a client beyond 21 gets in when one reconnects. Raise it (and WEB_CONCURRENCY) for
   more clients or cores.
 - keepalive 5 s: idle keep-alive connections close, and free their place, after 5 s.
+- After a worker loads the application it imports every view and freezes what is loaded so far out of the
+  garbage collector's sight (`post_worker_init`).
 
 Environment: WEB_CONCURRENCY (processes), GUNICORN_THREADS, GUNICORN_WORKER_CONNECTIONS, GUNICORN_BIND."""
 
@@ -24,3 +26,16 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "7"))
 keepalive = 5
+
+
+def post_worker_init(worker):
+    """Import every view (the URLconf) and then `gc.freeze()` what is loaded: Django's 130,000 or so long-lived
+    objects. Python's full collections walked all of them, pausing a worker for about 100 ms every thousand
+    requests or so (every request it held waited); over what requests leave behind they take about 3 ms.
+    Frozen objects are never collected, which costs nothing here: they live as long as the process."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the property imports the URLconf and with it every view
+    gc.freeze()
