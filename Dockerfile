@@ -16,5 +16,5 @@ COPY . .
 COPY --from=frontend /build/static/govuk static/govuk
 RUN SECRET_KEY=build python manage.py collectstatic --no-input --verbosity 0
 EXPOSE 8000
-# gunicorn.conf.py (copied above) holds the server's settings: 0.0.0.0:8000, 3 processes x 2 threads.
+# gunicorn.conf.py (copied above) holds the server's settings: 0.0.0.0:8000, 4 processes x 1 thread.
 CMD ["gunicorn", "careleavers.wsgi"]
