@@ -181,7 +181,16 @@ def cpu_probe() -> float:
     return 1000 * (time.process_time() - started)
 
 
-def run_wrk(name: str, requests_file: Path, connections: int, seconds: float, server_pid: int) -> dict:
+def thinking_script(think_ms: int) -> Path:
+    """bench_api.lua with clients that wait `think_ms` after each answer before asking again (wrk's `delay`)."""
+    script = Path(tempfile.mkdtemp(prefix="bench_api_lua_")) / "thinking.lua"
+    script.write_text(f"{LUA.read_text()}\nfunction delay()\n  return {think_ms}\nend\n")
+    return script
+
+
+def run_wrk(
+    name: str, requests_file: Path, connections: int, seconds: float, server_pid: int, think_ms: int = 0
+) -> dict:
     load = os.getloadavg()[0]
     probe = cpu_probe()
     before = cpu_sample(server_pid)
@@ -196,7 +205,7 @@ def run_wrk(name: str, requests_file: Path, connections: int, seconds: float, se
         "--timeout",
         "30s",
         "-s",
-        str(LUA),
+        str(thinking_script(think_ms) if think_ms else LUA),
         BASE,
         "--",
         str(requests_file),
@@ -210,7 +219,7 @@ def run_wrk(name: str, requests_file: Path, connections: int, seconds: float, se
     count = max(result["requests"], 1)
     errors = sum(result[key] for key in ("non2xx", "connect", "read", "write", "timeout"))
     return {
-        "scenario": name,
+        "scenario": f"{name}, each client waiting {think_ms} ms between requests" if think_ms else name,
         "clients": connections,
         "requests": result["requests"],
         "per_second": result["requests"] / (result["duration_us"] / 1e6),
@@ -251,6 +260,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--only", help="run only scenarios whose name contains this")
     parser.add_argument("--no-alone", action="store_true", help="skip the one-client runs")
+    parser.add_argument(
+        "--think",
+        default="",
+        help="also run each scenario with the N clients waiting this many ms after each answer (comma-separated)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to the PostgreSQL benchmark database (see the docstring).")
@@ -332,6 +346,10 @@ def main() -> None:
             if not args.no_alone:
                 results += [run_wrk(f"{name}", files[name], 1, args.seconds, server.pid) for name in files]
             results += [run_wrk(f"{name}", files[name], args.clients, args.seconds, server.pid) for name in files]
+            for think_ms in (int(value) for value in args.think.split(",") if value):
+                results += [
+                    run_wrk(name, files[name], args.clients, args.seconds, server.pid, think_ms) for name in files
+                ]
             runs.append(results)
             print(f"\nRun {run + 1} of {args.runs}, load average now {os.getloadavg()}")
             print_table(results)

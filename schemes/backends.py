@@ -4,7 +4,8 @@
 permission check of each request, and every records request of the API checks permissions. This backend reads
 both with one statement, written out rather than built by the ORM (an OR of two subqueries cost more to
 compile than to run); what it answers is the same (`get_all_permissions`, cached on the user object for the
-request, as Django does)."""
+request, as Django does). The API's token authentication goes further and reads the permissions and the
+memberships as columns of the statement that reads the user (`access_columns_sql`, `keep_access`)."""
 
 import json
 
