@@ -13,8 +13,10 @@ It lives here, beside the records, so that placements' own lists can use it; rep
 from __future__ import annotations
 
 import hashlib
+import threading
 
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -24,6 +26,7 @@ from schemes.models import Grade, Location, Organisation, Scheme
 from .models import Candidate, Outcome, Placement
 from .signals import records_changed
 
+_local = threading.local()
 VERSION_KEY = "records:version"
 COUNT_SECONDS = 3600  # a count unread for an hour is dropped; a change of records drops it at once
 
@@ -44,9 +47,28 @@ def _bump() -> None:
 
 
 def bump_records_version(**kwargs) -> None:
-    """Make every cached figure stale: now, and once more when the current transaction commits."""
+    """Make every cached figure stale: now, and once more when the current transaction commits.
+
+    Until then, this thread's transaction sees rows nobody else does and may yet roll back, so it neither
+    reads nor keeps cached figures (`writes_pending`)."""
     _bump()
-    transaction.on_commit(_bump)
+    if transaction.get_connection().in_atomic_block:
+        _local.writes_pending = True
+    transaction.on_commit(_committed)
+
+
+def _committed() -> None:
+    _local.writes_pending = False
+    _bump()
+
+
+def _request_started(**kwargs) -> None:
+    _local.writes_pending = False  # whatever the thread wrote before was committed or rolled back
+
+
+def writes_pending() -> bool:
+    """Whether this thread's open transaction has changed records: figures it computes are its own."""
+    return getattr(_local, "writes_pending", False) and transaction.get_connection().in_atomic_block
 
 
 def versioned_key(key: str) -> str:
@@ -63,6 +85,8 @@ def cached_count(queryset: models.QuerySet, sql_with_params: tuple[str, tuple] |
     is counted afresh. A caller that has compiled the query already (as any SELECT of the same rows) may pass
     that SQL instead. Counting a large organisation's records is most of a list page's database time
     (45,000 index entries for 2 ms, on every page); the rows of the page are still read each time."""
+    if writes_pending():
+        return queryset.count()
     sql, params = sql_with_params or queryset.query.sql_with_params()
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = versioned_key(f"count:{digest}")
@@ -81,3 +105,4 @@ def connect() -> None:
         post_save.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-save-{model.__name__}")
         post_delete.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-delete-{model.__name__}")
     records_changed.connect(bump_records_version, dispatch_uid="records-bump-records-changed")
+    request_started.connect(_request_started, dispatch_uid="records-request-started")

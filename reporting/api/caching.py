@@ -14,7 +14,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from placements.caching import versioned_key
+from placements.caching import versioned_key, writes_pending
 
 T = TypeVar("T")
 
@@ -24,6 +24,8 @@ def cached(key: str, compute: Callable[[], T]) -> T:
 
     When many requests miss the same key at once (a burst after a change), one computes while the others
     wait for its answer, for up to `STATS_COMPUTE_WAIT_SECONDS`, instead of all counting the same thing."""
+    if writes_pending():  # this transaction's own changes, not yet everyone's: nothing to share
+        return compute()
     full_key = versioned_key(f"stats:{key}")
     value = cache.get(full_key)
     if value is not None:

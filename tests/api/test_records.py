@@ -313,3 +313,27 @@ def test_the_written_out_placement_representation_is_what_the_declared_fields_gi
     assert [list(item) for item in listed] == [list(expected[item["id"]]) for item in listed]  # same key order
     for placement in placements:
         assert as_user("ons_hr").get(f"/api/v1/placements/{placement.pk}/").json() == expected[placement.pk]
+
+
+def test_a_count_taken_by_a_transaction_that_then_rolls_back_is_not_kept(world):
+    """A transaction sees its own uncommitted records: what it counts is not everyone's, so it is not cached,
+    lest the count outlive a rollback."""
+    from django.db import transaction
+
+    from placements.caching import cached_count
+
+    PlacementFactory(candidate__organisation=world.ons)
+    ons_records = Placement.objects.filter(organisation=world.ons)
+    assert cached_count(ons_records) == 1
+    counted_inside = []
+
+    def add_count_and_roll_back():
+        with transaction.atomic():
+            PlacementFactory(candidate__organisation=world.ons)
+            counted_inside.append(cached_count(ons_records))
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        add_count_and_roll_back()
+    assert counted_inside == [2]  # its own, uncommitted record
+    assert cached_count(ons_records) == 1
