@@ -28,7 +28,7 @@ from .signals import records_changed
 
 _local = threading.local()
 VERSION_KEY = "records:version"
-COUNT_SECONDS = 3600  # a count unread for an hour is dropped; a change of records drops it at once
+COUNT_SECONDS = 3600  # a count is kept at most an hour; a change of records makes it unreachable at once
 
 
 def records_version() -> int:
