@@ -1,6 +1,7 @@
 """Records endpoints: every list starts from `for_user`, so each client sees only what it may see."""
 
 import functools
+from collections import namedtuple
 
 from django.core.paginator import Paginator
 from django.db import connections
@@ -80,37 +81,37 @@ class CandidateViewSet(_RecordViewSet):
         return Candidate.objects.for_user(self.request.user)
 
 
-class PlacementRow:
-    """A placement of a page as it is shown: its columns and its candidate's reference, without a model instance
-    (building 50 of them cost about 1 ms of a page). PlacementSerializer shows these and model instances alike."""
+PLACEMENT_ROW_COLUMNS = (
+    "id",
+    "candidate_id",
+    "organisation_id",
+    "scheme_id",
+    "business_unit",
+    "location_id",
+    "grade_id",
+    "referred_on",
+    "applied_on",
+    "offered_on",
+    "clearance_requested_on",
+    "clearance_granted_on",
+    "started_on",
+    "planned_end_on",
+    "ended_on",
+    "latest_outcome",
+    "latest_outcome_on",
+    "created_at",
+    "updated_at",
+)
 
-    COLUMNS = (
-        "id",
-        "candidate_id",
-        "organisation_id",
-        "scheme_id",
-        "business_unit",
-        "location_id",
-        "grade_id",
-        "referred_on",
-        "applied_on",
-        "offered_on",
-        "clearance_requested_on",
-        "clearance_granted_on",
-        "started_on",
-        "planned_end_on",
-        "ended_on",
-        "latest_outcome",
-        "latest_outcome_on",
-        "created_at",
-        "updated_at",
-    )
-    __slots__ = (*COLUMNS, "candidate_reference")
+
+class PlacementRow(namedtuple("PlacementRow", (*PLACEMENT_ROW_COLUMNS, "candidate_reference"))):
+    """A placement of a page as it is shown: its columns and its candidate's reference as the database gave
+    them, a tuple instead of a model instance (building 50 of those cost about 1 ms of a page, setting 20
+    attributes on each of 50 objects 0.1 ms). PlacementSerializer shows these and model instances alike."""
+
+    __slots__ = ()
+    COLUMNS = PLACEMENT_ROW_COLUMNS
     status_on = Placement.status_on
-
-    def __init__(self, values):
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
 
     @property
     def pk(self):
@@ -144,7 +145,7 @@ class IdsFirstPaginator(CountCachedPaginator):
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} {connection.ops.limit_offset_sql(bottom, top)}", params)
             ids = [pk for (pk,) in cursor.fetchall()]
-        rows = {row.id: row for row in map(PlacementRow, _rows_of(connection, ids))}
+        rows = {row.id: row for row in map(PlacementRow._make, _rows_of(connection, ids))}
         return self._get_page([rows[pk] for pk in ids], number, self)
 
 
