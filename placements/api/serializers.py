@@ -226,19 +226,15 @@ class PlacementSerializer(FullCleanSerializer):
             candidate_reference = placement.candidate_reference
         organisations, schemes, locations, grades = self._code_maps
         context, zone = self.root.context, self._timezone
-
-        def code(model, codes, pk):  # a row created since the snapshot was taken is looked up
-            return codes[pk] if pk in codes else reference_code(model, pk, context)
-
         return {
             "id": placement.pk,
             "candidate": placement.candidate_id,
             "candidate_reference": candidate_reference,
-            "organisation": code(Organisation, organisations, placement.organisation_id),
-            "scheme": code(Scheme, schemes, placement.scheme_id),
+            "organisation": _code(organisations, Organisation, placement.organisation_id, context),
+            "scheme": _code(schemes, Scheme, placement.scheme_id, context),
             "business_unit": placement.business_unit,
-            "location": code(Location, locations, placement.location_id),
-            "grade": code(Grade, grades, placement.grade_id),
+            "location": _code(locations, Location, placement.location_id, context),
+            "grade": _code(grades, Grade, placement.grade_id, context),
             "referred_on": _iso_date(placement.referred_on),
             "applied_on": _iso_date(placement.applied_on),
             "offered_on": _iso_date(placement.offered_on),
@@ -262,6 +258,11 @@ class PlacementSerializer(FullCleanSerializer):
                 {"organisation": f"You cannot add or change records of {organisation.code} on {scheme.code}."}
             )
         return super().validate(attrs)
+
+
+def _code(codes: dict[int, str], model, pk: int | None, context: dict) -> str | None:
+    """A reference's code from a map the serializer looked up once (a row created since is looked up itself)."""
+    return codes[pk] if pk in codes else reference_code(model, pk, context)
 
 
 def _iso_date(value: datetime.date | None) -> str | None:

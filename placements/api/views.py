@@ -111,7 +111,6 @@ class PlacementRow(namedtuple("PlacementRow", (*PLACEMENT_ROW_COLUMNS, "candidat
     attributes on each of 50 objects 0.1 ms). PlacementSerializer shows these and model instances alike."""
 
     __slots__ = ()
-    COLUMNS = PLACEMENT_ROW_COLUMNS
     status_on = Placement.status_on
 
     @property
@@ -154,7 +153,7 @@ class IdsFirstPaginator(CountCachedPaginator):
 def _page_rows() -> QuerySet:
     """The SELECT of a page's rows, built once per process and filtered by each page's ids (a QuerySet's filter
     leaves the one it copies as it was, so threads may share it)."""
-    return Placement.objects.order_by().values_list(*PlacementRow.COLUMNS, "candidate__reference")
+    return Placement.objects.order_by().values_list(*PLACEMENT_ROW_COLUMNS, "candidate__reference")
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from placements.models import Candidate, Outcome, Placement
 from placements.signals import announce_records_changed
-from schemes.models import Scheme
+from schemes.models import Location, Scheme
 from schemes.services import set_up_user
 from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
 
@@ -337,3 +337,19 @@ def test_a_count_taken_by_a_transaction_that_then_rolls_back_is_not_kept(world):
         add_count_and_roll_back()
     assert counted_inside == [2]  # its own, uncommitted record
     assert cached_count(ons_records) == 1
+
+
+def test_a_placement_at_a_site_newer_than_the_pages_reference_snapshot_still_shows_the_sites_name(world):
+    """A page answers from one reference snapshot; a site created after it was taken (whose commit has not yet
+    replaced the version another process read) is looked up rather than shown as nothing."""
+    from placements.api.serializers import PlacementSerializer
+    from schemes.reference import snapshot
+    from tests.factories import LocationFactory
+
+    earlier = snapshot()
+    earlier.codes(Location)  # the maps are read now, before the site exists
+    site = LocationFactory(name="Sheffield Pennine Five")
+    placement = PlacementFactory(candidate__organisation=world.ons, location=site)
+    shown = PlacementSerializer([placement], many=True, context={"reference snapshot": earlier}).data
+    assert shown[0]["location"] == "Sheffield Pennine Five"
+    assert shown[0]["organisation"] == "ONS"
