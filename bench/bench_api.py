@@ -275,7 +275,6 @@ def main() -> None:
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghij"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "60",
         "API_RATE_USER": "10000000/hour",
         "API_RATE_STATS": "10000000/hour",
         "LOG_LEVEL": "WARNING",

@@ -21,8 +21,8 @@ def prepared(connection, name: str, sql: str, parameters: int) -> str:
     """The SQL to send instead of `sql` (with `parameters` `%s` placeholders, as Django's cursors and raw
     querysets take it): on PostgreSQL `EXECUTE name(%s, ...)` of the statement prepared once on this connection;
     on other databases `sql` itself. Give the same `sql` for a `name` for the life of the process."""
-    if connection.vendor != "postgresql":
-        return sql
+    if connection.vendor != "postgresql" or connection.settings_dict["CONN_MAX_AGE"] == 0:
+        return sql  # a connection closed after each request would prepare a statement to run it once
     quoted = connection.ops.quote_name(name)
     connection.ensure_connection()
     kept = connection.__dict__.setdefault("prepared_statements", set())

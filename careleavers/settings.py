@@ -79,7 +79,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'careleavers.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Serving, each process keeps its connection for a minute instead of opening one per request (and the statements
+# careleavers.db prepares on it); a kept connection is checked before a request reuses it. The development
+# server (DEBUG) starts a thread per request, so there each request opens its own.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis, when configured, is both the Celery broker and the cache. Without it the product runs on an

@@ -105,3 +105,18 @@ def test_the_product_refuses_to_serve_without_a_secret_key_when_debug_is_off():
     assert "security.W009" in deploy_check.stderr + deploy_check.stdout
     # Commands that sign nothing still run, so a developer can check for missing migrations without a secret.
     assert run("manage.py", "makemigrations", "--check", "--dry-run").returncode == 0
+
+
+@pytest.mark.parametrize(("debug", "kept_for"), [("false", 60), ("true", 0)])
+def test_a_served_process_keeps_its_database_connection_and_the_development_server_does_not(debug, kept_for):
+    """Serving (DEBUG off, as gunicorn in compose), a process keeps its connection for a minute and checks it
+    before reuse; the development server's thread per request opens its own (Django's advice)."""
+    env = {key: value for key, value in os.environ.items() if key not in {"CONN_MAX_AGE", "DEBUG"}}
+    env.update(DEBUG=debug, DJANGO_SETTINGS_MODULE="careleavers.settings")
+    code = (
+        "from django.conf import settings; database = settings.DATABASES['default']; "
+        "print(database['CONN_MAX_AGE'], database['CONN_HEALTH_CHECKS'])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(kept_for), "True"]

@@ -90,3 +90,10 @@ def test_other_databases_run_the_sql_as_it_is():
         vendor = "sqlite"
 
     assert prepared(SQLite(), "anything", "SELECT %s", 1) == "SELECT %s"
+
+
+@postgresql_only
+def test_a_connection_closed_after_each_request_prepares_nothing(db, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    assert prepared(connection, "used_once", "SELECT %s", 1) == "SELECT %s"
+    assert "used_once" not in _prepared_on_the_server()
