@@ -4,9 +4,11 @@ Two employers (ONS and DWP, from the seeded reference data), DfE as the owner of
 each role: `ons_hr`, `ons_manager`, `ons_foi`, `ons_api`, `dwp_hr`, `dfe_scheme_admin`, plus `superuser`.
 """
 
+import importlib
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 
 from schemes.models import Organisation
@@ -37,6 +39,18 @@ def plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def committed_reference_data(transactional_db):
+    """For tests whose data other threads or connections must see (a live server, a closed connection), which
+    run in real transactions: each ends with the database flushed, seeded reference data included, so it is put
+    back before the test.
+
+    (Not `serialized_rollback`: Playwright's sync API runs an event loop in the test's thread, after which
+    asgiref hands Django a fresh set of connections that lack the serialized copy made at setup.)"""
+    if not Organisation.objects.exists():
+        importlib.import_module("schemes.migrations.0002_seed_reference_data").seed(apps, None)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from placements.models import Candidate, Outcome, Placement
 from placements.signals import announce_records_changed
 from schemes.models import Location, Scheme
 from schemes.services import set_up_user
-from tests.factories import CandidateFactory, OutcomeFactory, PlacementFactory
+from tests.factories import CandidateFactory, LocationFactory, OutcomeFactory, PlacementFactory
 
 
 @pytest.fixture
@@ -344,7 +344,6 @@ def test_a_placement_at_a_site_newer_than_the_pages_reference_snapshot_still_sho
     replaced the version another process read) is looked up rather than shown as nothing."""
     from placements.api.serializers import PlacementSerializer
     from schemes.reference import snapshot
-    from tests.factories import LocationFactory
 
     earlier = snapshot()
     earlier.codes(Location)  # the maps are read now, before the site exists

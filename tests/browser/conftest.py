@@ -3,12 +3,10 @@
 `playwright install` cannot download browsers on these machines; .ci/run installs Chromium with apt-get.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Headless, as root, with no network: without the background-networking flags Chromium keeps trying to
@@ -27,16 +25,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """Browser tests need the live server's thread to see their data, so they run in real transactions, and
-    each one ends with the database flushed, seeded reference data included. Put it back before each test.
-
-    (Not `serialized_rollback`: Playwright's sync API runs an event loop in the test's thread, after which
-    asgiref hands Django a fresh set of connections that lack the serialized copy made at setup.)"""
-    from schemes.models import Organisation
-
-    if not Organisation.objects.exists():
-        importlib.import_module("schemes.migrations.0002_seed_reference_data").seed(apps, None)
+def reference_data(committed_reference_data):
+    """Browser tests need the live server's thread to see their data, so they run in real transactions."""
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,8 @@
 """Statements every API request runs are prepared once per database connection on PostgreSQL (careleavers/db.py):
-a client's token and pages keep working whatever happens to the connection and its transactions."""
-
-import importlib
+a client's token and pages keep working whatever happens to the connection and its transactions. The tests that
+close connections and roll back for real run outside the test transaction (`committed_reference_data`)."""
 
 import pytest
-from django.apps import apps
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
@@ -13,16 +11,6 @@ from schemes.services import new_token
 from tests.factories import PlacementFactory
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    """These tests close connections and roll transactions back for real, so they run outside the test
-    transaction, and the database is flushed after each, seeded reference data included: put it back."""
-    from schemes.models import Organisation
-
-    if not Organisation.objects.exists():
-        importlib.import_module("schemes.migrations.0002_seed_reference_data").seed(apps, None)
 
 
 def _pages_of(world):
@@ -39,7 +27,7 @@ def _prepared_on_the_server() -> set[str]:
 
 
 @postgresql_only
-def test_a_page_is_read_through_statements_prepared_once_on_the_connection(reference_data, world):
+def test_a_page_is_read_through_statements_prepared_once_on_the_connection(committed_reference_data, world):
     placement = PlacementFactory(candidate__organisation=world.ons)
     page = _pages_of(world)
     first = page()
@@ -53,7 +41,7 @@ def test_a_page_is_read_through_statements_prepared_once_on_the_connection(refer
 
 
 @postgresql_only
-def test_a_new_connection_prepares_them_again(reference_data, world):
+def test_a_new_connection_prepares_them_again(committed_reference_data, world):
     PlacementFactory(candidate__organisation=world.ons)
     page = _pages_of(world)
     assert page().status_code == 200
@@ -65,7 +53,7 @@ def test_a_new_connection_prepares_them_again(reference_data, world):
 
 
 @postgresql_only
-def test_a_rolled_back_transaction_leaves_the_prepared_statements_usable(reference_data, world):
+def test_a_rolled_back_transaction_leaves_the_prepared_statements_usable(committed_reference_data, world):
     PlacementFactory(candidate__organisation=world.ons)
     page = _pages_of(world)
 
