@@ -1,48 +1,97 @@
 """HR data entry in the admin: candidates with their placements, placements with their outcome history.
 
-Who sees what is decided in one place, the models' `for_user` and `editable_by` querysets; every admin here
-lists, searches, autocompletes and opens records only through them, so a member of staff of one
-organisation cannot reach another's records by list, search, autocomplete or a typed URL. Every opening of a
-record page is written to `RecordAccess`; every change is kept by django-simple-history.
+Who sees, changes and sees the personal details of what is decided in one place, placements/access.py; every
+admin here lists, searches, autocompletes, opens, saves and filters records only by asking it, so a member of
+staff of one organisation cannot reach another's records by list, search, autocomplete, filter or a typed URL.
+Every opening of a record page is written to `RecordAccess`; every change is kept by django-simple-history.
 """
 
 from __future__ import annotations
 
+import copy
+from functools import partial
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 
-from schemes.admin import HistoryAdmin
+from schemes.admin import RECORD_ORGANISATION_CHOICES, HistoryAdmin
 
+from .access import PERSONAL_FIELDS, Access, Action, allows, filing_organisations, restrict
 from .admin_import import HiresImportMixin
 from .audit import record_read
 from .choices import PlacementStatus
-from .models import Candidate, Outcome, Placement, RecordAccess, record_organisations
+from .models import Candidate, Outcome, Placement, RecordAccess
 
-# Restricted personal details: shown to people who may edit the record (HR, scheme administrators), never
-# to managers, and left out of the history for those who may not see them.
-PERSONAL_FIELDS = ("given_name", "family_name", "email", "phone", "personal_adviser_contact")
+
+class AccessCheckedForm(forms.ModelForm):
+    """A record's form that refuses, on the field concerned, what its user may not save (`save_problems`):
+    a placement moved to a scheme the user does not run, a record given another organisation's candidate."""
+
+    access_user = None  # set on the form class made for each request (`_for_user`)
+
+    def clean(self):
+        cleaned = super().clean()
+        names = {field.name for field in self._meta.model._meta.concrete_fields}
+        record = copy.copy(self.instance)  # as it would be saved; the instance itself is still as stored
+        for name, value in cleaned.items():
+            if name in names:
+                setattr(record, name, value)
+        before = self.instance if self.instance.pk is not None else None
+        for name, message in Access(self.access_user).save_problems(record, before).items():
+            self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
+def _for_user(form_class, user):
+    return type(form_class.__name__, (form_class,), {"access_user": user})
+
+
+class OfferedFiltersChangeList(ChangeList):
+    """A list filtered only by what its list filters and date hierarchy offer. Django's admin also takes any
+    lookup on a model's own fields from the URL, so `?email__startswith=a` on candidates let someone who may not
+    see e-mail addresses recover one letter by letter from the number of rows; every lookup no filter took is
+    refused here with a 400 (DisallowedModelAdminLookup), before the list is read, whatever the data."""
+
+    def get_filters(self, request):
+        asked = set(self.get_filters_params())
+        specs, has_filters, remaining, may_have_duplicates, has_active_filters = super().get_filters(request)
+        if unoffered := asked & set(remaining):
+            raise DisallowedModelAdminLookup(f"Filtering by {min(unoffered)} not allowed")
+        return specs, has_filters, remaining, may_have_duplicates, has_active_filters
 
 
 class RecordAdmin(HistoryAdmin):
-    """What every admin of care-leaver records shares: scoped lists, object permissions, audited reads."""
+    """What every admin of care-leaver records shares: scoped lists, object permissions and checked saves (all
+    from placements/access.py), only the filters it offers, audited reads."""
+
+    form = AccessCheckedForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
 
-    def editable_queryset(self, request):
-        return self.model.objects.editable_by(request.user)
+    def get_form(self, request, obj=None, **kwargs):
+        return _for_user(super().get_form(request, obj, **kwargs), request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return OfferedFiltersChangeList
 
     def may_edit(self, request, obj) -> bool:
-        return obj is None or self.editable_queryset(request).filter(pk=obj.pk).exists()
+        return obj is None or allows(request.user, Action.CHANGE, obj)
+
+    def may_move(self, request, obj) -> bool:
+        return obj is None or allows(request.user, Action.MOVE, obj)
 
     def has_view_permission(self, request, obj=None):
         if not super().has_view_permission(request, obj):
             return False
-        return obj is None or self.model.objects.for_user(request.user).filter(pk=obj.pk).exists()
+        return obj is None or allows(request.user, Action.VIEW, obj)
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self.may_edit(request, obj)
@@ -81,13 +130,21 @@ class RecordAdmin(HistoryAdmin):
 
 
 class ScopedInlineMixin:
-    """Inline rows follow the parent's rules: only visible rows listed, only editable parents changed."""
+    """Inline rows follow the parent's rules: only visible rows listed, only editable parents changed, and each
+    row's save checked like the record's own page."""
+
+    form = AccessCheckedForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _for_user(formset.form, request.user)
+        return formset
+
     def _parent_editable(self, request, obj) -> bool:
-        return obj is None or self.parent_model.objects.editable_by(request.user).filter(pk=obj.pk).exists()
+        return obj is None or allows(request.user, Action.CHANGE, obj)
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._parent_editable(request, obj)
@@ -174,11 +231,9 @@ class CandidateAdmin(RecordAdmin):
         )
 
     def shows_personal_details(self, request, obj=None) -> bool:
-        if request.user.is_superuser:
-            return True
-        if obj is None:
-            return record_organisations(request.user).exists()
-        return self.may_edit(request, obj)
+        """A new candidate is filed under one of the user's own organisations (the choices offered), whose
+        candidates' details they see; saving any other is refused (`save_problems`)."""
+        return obj is None or allows(request.user, Action.VIEW_PERSONAL, obj)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": ["organisation", "reference"]})]
@@ -209,18 +264,20 @@ class CandidateAdmin(RecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not record_organisations(request.user).filter(pk=obj.organisation_id).exists():
+        if not self.may_move(request, obj):
             fields.append("organisation")  # a scheme administrator edits the record but does not move it
         return fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
-            kwargs["queryset"] = record_organisations(request.user)
+            kwargs["queryset"] = filing_organisations(request.user, Candidate)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         """As simple_history does it, but without personal details for people who may not see them."""
-        hidden = [] if self.shows_personal_details(request) else list(PERSONAL_FIELDS)
+        newest = next(iter(historical_records), None)  # a page's versions are of one candidate
+        shown = newest is not None and self.shows_personal_details(request, newest.instance)
+        hidden = [] if shown else list(PERSONAL_FIELDS)
         previous = None
         for current in historical_records:
             if previous is not None:
@@ -294,15 +351,16 @@ class PlacementAdmin(HiresImportMixin, RecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not record_organisations(request.user).filter(pk=obj.organisation_id).exists():
+        if not self.may_move(request, obj):
             fields += ["candidate", "organisation"]  # a scheme administrator does not move another's records
         return fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
-            kwargs["queryset"] = record_organisations(request.user)
+            kwargs["queryset"] = filing_organisations(request.user, Placement)
         elif db_field.name == "candidate":
-            kwargs["queryset"] = Candidate.objects.editable_by(request.user).select_related("organisation")
+            changeable = restrict(Candidate.objects.all(), request.user, Action.CHANGE)
+            kwargs["queryset"] = changeable.select_related("organisation")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="candidate", ordering="candidate__reference")
@@ -333,10 +391,14 @@ class OutcomeAdmin(RecordAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "placement":
-            kwargs["queryset"] = Placement.objects.editable_by(request.user).select_related(
-                "candidate__organisation", "scheme"
-            )
+            changeable = restrict(Placement.objects.all(), request.user, Action.CHANGE)
+            kwargs["queryset"] = changeable.select_related("candidate__organisation", "scheme")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# The organisation autocomplete of a record's form offers what the form's own choices offer.
+RECORD_ORGANISATION_CHOICES["placements", "candidate", "organisation"] = partial(filing_organisations, model=Candidate)
+RECORD_ORGANISATION_CHOICES["placements", "placement", "organisation"] = partial(filing_organisations, model=Placement)
 
 
 @admin.register(RecordAccess)

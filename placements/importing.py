@@ -33,13 +33,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from schemes.choices import Role
-from schemes.models import Grade, Location, Membership, Organisation, Scheme, normalise_name
+from schemes.models import Grade, Location, Organisation, Scheme, normalise_name
 from schemes.spreadsheets import ImportProblem, UnreadableFile, cell_text
 
 from . import rules
+from .access import Access, Action
 from .choices import OutcomeCode
-from .models import EDITOR_ROLES, Candidate, Outcome, Placement
+from .models import Candidate, Outcome, Placement
 from .signals import announce_records_changed
 
 BATCH_SIZE = 2000
@@ -361,14 +361,12 @@ class _HiresImport:
         self.change_reason = change_reason
         self.result = ImportResult(dry_run=dry_run)
         self.refs = _ReferenceMaps()
-        self.editable_organisations, self.owned_by = self._permissions()
+        self.access = self._permissions()
 
-    def _permissions(self) -> tuple[set[int] | None, set[int]]:
-        """Organisations whose records the user may import, and organisations whose schemes they administer."""
-        if self.user is None or self.user.is_superuser:
-            return None, set()
-        editable = Membership.objects.organisation_ids(self.user, EDITOR_ROLES)
-        return editable, Membership.objects.organisation_ids(self.user, [Role.SCHEME_ADMIN])
+    def _permissions(self) -> Access | None:
+        """The user's rights over records (placements/access.py), worked out once; None: the command line, which
+        imports anything."""
+        return None if self.user is None else Access(self.user)
 
     def error(self, row: int, key_or_heading: str, message: str) -> None:
         self.result.errors.append(ImportProblem(row, HEADING.get(key_or_heading, key_or_heading), message))
@@ -473,12 +471,9 @@ class _HiresImport:
                 self.error(number, heading, message)
 
     def _may_import(self, row: dict[str, Any]) -> bool:
-        if self.editable_organisations is None:
-            return True
-        return (
-            row["organisation_id"] in self.editable_organisations
-            or self.refs.scheme_owners[row["scheme_id"]] in self.owned_by
-        )
+        """A row adds or changes a placement of its organisation on its scheme (and, with it, its candidate)."""
+        owner = self.refs.scheme_owners[row["scheme_id"]]
+        return self.access is None or self.access.allows_ids(Action.CHANGE, row["organisation_id"], owner)
 
     # 3. Existing records, loaded in bulk -----------------------------------------------------------------
 

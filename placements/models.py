@@ -19,65 +19,21 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from schemes.choices import Role
-from schemes.models import Grade, Location, Membership, Organisation, Scheme
+from schemes.models import Grade, Location, Organisation, Scheme
 
 from . import rules
 from .choices import ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
 
-# Roles whose holders work with individual records of their own organisations.
-RECORD_ROLES = (Role.HR, Role.MANAGER, Role.SCHEME_ADMIN)
-# Roles that may change records (managers only read them).
-EDITOR_ROLES = (Role.HR, Role.SCHEME_ADMIN)
 
+class RecordQuerySet(models.QuerySet):
+    """Candidates, placements and outcomes alike: who may see, change and see the personal details of which
+    records is decided in placements/access.py alone."""
 
-def _record_scope(user) -> Q | None:
-    """The Q (over a placement's fields) of records `user` may see; None means everything, and
-    an impossible Q means nothing. Kept here, in one place, for candidates, placements and outcomes."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return None
-    organisations = Membership.objects.organisation_ids(user, RECORD_ROLES)
-    owner_organisations = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
-    scope = Q(organisation_id__in=organisations)
-    if owner_organisations:  # only then join the schemes: the join costs every other user's list and count
-        scope |= Q(scheme__owner_id__in=owner_organisations)
-    return scope
-
-
-def _prefixed(q: Q, prefix: str) -> Q:
-    """Rewrite a Q over placement fields so it applies through a relation (e.g. `placement__`)."""
-    clone = Q(*[], _connector=q.connector, _negated=q.negated)
-    for child in q.children:
-        if isinstance(child, Q):
-            clone.children.append(_prefixed(child, prefix))
-        else:
-            key, value = child
-            clone.children.append((prefix + key, value))
-    return clone
-
-
-class CandidateQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Candidates held by the user's organisations, or placed in schemes their organisation owns."""
-        scope = _record_scope(user)
-        if scope is None:
-            return self
-        return self.filter(
-            Q(organisation_id__in=Membership.objects.organisation_ids(user, RECORD_ROLES))
-            | Q(pk__in=Placement.objects.filter(scope).values("candidate_id"))
-        )
+        """The records `user` may see (`access.restrict` with Action.VIEW): the gate of every list."""
+        from .access import restrict  # access.py reads these models, so it is imported when first asked
 
-    def editable_by(self, user):
-        """Candidates `user` may change: held by an organisation where they are HR or scheme administrator,
-        or placed on a scheme their organisation owns."""
-        if user.is_superuser:
-            return self.for_user(user)
-        return self.for_user(user).filter(
-            Q(organisation_id__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
-            | Q(pk__in=Placement.objects.editable_by(user).values("candidate_id"))
-        )
+        return restrict(self, user)
 
 
 class Candidate(models.Model):
@@ -113,7 +69,7 @@ class Candidate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = CandidateQuerySet.as_manager()
+    objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation", "reference"]
@@ -134,25 +90,9 @@ class Candidate(models.Model):
             raise ValidationError(rules.as_sentences(problems))
 
 
-class PlacementQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The only gate to placement records: admin, API, dashboards and exports all list through it."""
-        scope = _record_scope(user)
-        return self if scope is None else self.filter(scope)
-
-    def editable_by(self, user):
-        """Placements `user` may change (managers see records but do not edit them)."""
-        if user.is_superuser:
-            return self.for_user(user)
-        organisations = Membership.objects.organisation_ids(user, EDITOR_ROLES)
-        owners = Membership.objects.organisation_ids(user, [Role.SCHEME_ADMIN])
-        return self.for_user(user).filter(Q(organisation_id__in=organisations) | Q(scheme__owner_id__in=owners))
-
+class PlacementQuerySet(RecordQuerySet):
     def started(self):
         return self.filter(started_on__isnull=False)
-
-    def started_in(self, first_day: datetime.date, last_day: datetime.date):
-        return self.filter(started_on__gte=first_day, started_on__lte=last_day)
 
     def with_status(self, as_at: datetime.date | None = None):
         """Annotate `status`, the pipeline stage as at a date (today by default)."""
@@ -327,22 +267,6 @@ class Placement(models.Model):
         return PlacementStatus.REFERRED
 
 
-class OutcomeQuerySet(models.QuerySet):
-    def for_user(self, user):
-        scope = _record_scope(user)
-        return self if scope is None else self.filter(_prefixed(scope, "placement__"))
-
-    def editable_by(self, user):
-        return self.for_user(user).filter(placement__in=Placement.objects.editable_by(user).values("pk"))
-
-
-def record_organisations(user):
-    """Organisations a user may file new records under (and nested units): where they are HR or scheme admin."""
-    if user.is_superuser:
-        return Organisation.objects.all()
-    return Organisation.objects.filter(pk__in=Membership.objects.organisation_ids(user, EDITOR_ROLES))
-
-
 class Outcome(models.Model):
     """One entry in a placement's outcome history; reports use the latest as at their date."""
 
@@ -367,7 +291,7 @@ class Outcome(models.Model):
     notes = models.TextField(blank=True)
     history = HistoricalRecords()
 
-    objects = OutcomeQuerySet.as_manager()
+    objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["placement", "on", "pk"]

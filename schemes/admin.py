@@ -1,20 +1,24 @@
 """Reference data in the admin: everyone with a role may look, only superusers and the permissions in
 `schemes.roles` may change it, and every change is kept in a history (SimpleHistoryAdmin)."""
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_import import ReferenceImportMixin
 from .choices import Role
 from .models import Grade, Location, Membership, Organisation, Scheme, Target
 
-# Foreign keys on records that must point at an organisation the user works for (placements' own rule;
-# named here as strings because schemes never imports placements).
-RECORD_ORGANISATION_FIELDS = {("placements", "candidate", "organisation"), ("placements", "placement", "organisation")}
+# Foreign keys on records whose organisation choices depend on the user: (app label, model, field) to a function
+# of the user giving the organisations offered. Filled in by the app that owns the records (placements/admin.py,
+# from its access rule), because schemes never imports placements.
+RECORD_ORGANISATION_CHOICES: dict[tuple[str, str, str], Callable[..., QuerySet]] = {}
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -47,12 +51,11 @@ class OrganisationAdmin(ReferenceImportMixin, HistoryAdmin):
     autocomplete_fields = ["parent"]
 
     def get_search_results(self, request, queryset, search_term):
-        """When the admin autocompletes the employer of a record, offer only the user's own organisations."""
+        """When the admin autocompletes the organisation of a record, offer only those its form accepts."""
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         source = (request.GET.get("app_label"), request.GET.get("model_name"), request.GET.get("field_name"))
-        if source in RECORD_ORGANISATION_FIELDS and not request.user.is_superuser:
-            roles = [Role.HR, Role.SCHEME_ADMIN]
-            queryset = queryset.filter(pk__in=Membership.objects.organisation_ids(request.user, roles))
+        if source in RECORD_ORGANISATION_CHOICES:
+            queryset = queryset.filter(pk__in=RECORD_ORGANISATION_CHOICES[source](request.user).values("pk"))
         return queryset, may_have_duplicates
 
 

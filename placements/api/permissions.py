@@ -2,13 +2,13 @@
 
 *Which* records a user sees is `for_user` (so another organisation's record is a 404, never a 403);
 *what* they may do is the role's model permissions (schemes/roles.py): an `api` or `foi` user holds no
-record permission at all and gets 403 on every records endpoint, a manager may read but not write.
+record permission at all and gets 403 on every records endpoint, a manager may read but not write. Changing or
+deleting one record also needs the access rule's CHANGE on it (placements/access.py), as in the admin.
 """
 
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 
-from placements.models import EDITOR_ROLES, Candidate, Outcome, Placement
-from schemes.models import Membership
+from placements.access import Action, allows
 
 VIEW = ["%(app_label)s.view_%(model_name)s"]
 
@@ -23,19 +23,4 @@ class RecordPermissions(DjangoModelPermissions):
         return view.serializer_class.Meta.model.objects.none()
 
     def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS:
-            return True
-        return editable(request.user, obj)
-
-
-def editable(user, obj) -> bool:
-    """Whether `user` may change or delete this record: the same rule as the admin's `editable_by`."""
-    if user.is_superuser:
-        return True
-    if isinstance(obj, Placement):
-        return Placement.objects.editable_by(user).filter(pk=obj.pk).exists()
-    if isinstance(obj, Outcome):
-        return Placement.objects.editable_by(user).filter(pk=obj.placement_id).exists()
-    if isinstance(obj, Candidate):
-        return obj.organisation_id in Membership.objects.organisation_ids(user, EDITOR_ROLES)
-    return False
+        return request.method in SAFE_METHODS or allows(request.user, Action.CHANGE, obj)

@@ -17,9 +17,9 @@ from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
-from placements.models import EDITOR_ROLES, Candidate, Outcome, Placement
-from schemes.choices import Role
-from schemes.models import Grade, Location, Membership, Organisation, Scheme
+from placements.access import PERSONAL_FIELDS, Access, Action
+from placements.models import Candidate, Outcome, Placement
+from schemes.models import Grade, Location, Organisation, Scheme
 from schemes.reference import snapshot
 
 
@@ -31,27 +31,15 @@ class _RequestUserMixin:
         return user if user is not None and user.is_authenticated else None
 
     @cached_property
-    def editor_organisation_ids(self) -> set[int]:
-        """Organisations whose records the user may change (computed once per request, not per row)."""
-        return Membership.objects.organisation_ids(self.user, EDITOR_ROLES) if self.user else set()
-
-    @cached_property
-    def owned_scheme_owner_ids(self) -> set[int]:
-        return Membership.objects.organisation_ids(self.user, [Role.SCHEME_ADMIN]) if self.user else set()
+    def access(self) -> Access:
+        """The user's rights over records (placements/access.py), worked out once per answer, not per row."""
+        return Access(self.user)
 
     @property
     def _writing(self) -> bool:
         """Choices for related records are only worked out when something is written (they cost queries)."""
         request = self.context.get("request")
         return request is not None and request.method not in SAFE_METHODS
-
-    def may_edit_for(self, organisation_id: int | None, scheme_owner_id: int | None = None) -> bool:
-        """The admin's rule: the user edits records of their organisations, and of the schemes they run."""
-        if self.user is not None and self.user.is_superuser:
-            return True
-        if organisation_id is not None and organisation_id in self.editor_organisation_ids:
-            return True
-        return scheme_owner_id is not None and scheme_owner_id in self.owned_scheme_owner_ids
 
 
 class ReferenceCodeField(serializers.SlugRelatedField):
@@ -87,7 +75,8 @@ def reference_code(model, pk: int | None, context: dict) -> str | None:
 
 
 class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
-    """A ModelSerializer whose validation is the model's `full_clean()`: one set of rules for every door."""
+    """A ModelSerializer whose validation is the access rule's and the model's `full_clean()`: one set of rules
+    for every door."""
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -95,6 +84,8 @@ class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
         instance = self.Meta.model() if self.instance is None else copy.copy(self.instance)
         for name, value in attrs.items():
             setattr(instance, name, value)
+        if problems := self.access.save_problems(instance, self.instance):
+            raise serializers.ValidationError(problems)
         try:
             instance.full_clean()
         except DjangoValidationError as error:
@@ -105,11 +96,9 @@ class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
         return attrs
 
 
-RESTRICTED_CANDIDATE_FIELDS = ("given_name", "family_name", "email", "phone", "personal_adviser_contact")
-
-
 class CandidateSerializer(FullCleanSerializer):
-    """A care leaver. Name and contact details are only shown to those who may edit the record."""
+    """A care leaver. Name and contact details are shown to, and changed by, the HR staff and scheme administrators
+    of the organisation that holds the record only."""
 
     organisation = ReferenceCodeField(slug_field="code", queryset=Organisation.objects.all())
 
@@ -119,7 +108,7 @@ class CandidateSerializer(FullCleanSerializer):
             "id",
             "organisation",
             "reference",
-            *RESTRICTED_CANDIDATE_FIELDS,
+            *PERSONAL_FIELDS,
             "date_of_birth",
             "legal_status",
             "responsible_local_authority",
@@ -138,19 +127,14 @@ class CandidateSerializer(FullCleanSerializer):
         ]
         read_only_fields = ["anonymised_on", "created_at"]
         validators = []  # full_clean() checks the unique reference, with the model's own message
-        extra_kwargs = {name: {"required": False} for name in RESTRICTED_CANDIDATE_FIELDS}
+        extra_kwargs = {name: {"required": False} for name in PERSONAL_FIELDS}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if not self.may_edit_for(instance.organisation_id):
-            for name in RESTRICTED_CANDIDATE_FIELDS:
+        if not self.access.allows(Action.VIEW_PERSONAL, instance):
+            for name in PERSONAL_FIELDS:
                 data.pop(name, None)
         return data
-
-    def validate_organisation(self, organisation):
-        if not self.may_edit_for(organisation.pk):
-            raise serializers.ValidationError(f"You cannot add or change records of {organisation.code}.")
-        return organisation
 
 
 class PlacementSerializer(FullCleanSerializer):
@@ -197,7 +181,7 @@ class PlacementSerializer(FullCleanSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.user is not None and self._writing:
-            self.fields["candidate"].queryset = Candidate.objects.for_user(self.user)
+            self.fields["candidate"].queryset = self.access.restrict(Candidate.objects.all(), Action.CHANGE)
 
     def get_status(self, placement) -> str:
         return placement.status_on()
@@ -250,15 +234,6 @@ class PlacementSerializer(FullCleanSerializer):
             "updated_at": _iso_datetime(placement.updated_at, zone),
         }
 
-    def validate(self, attrs):
-        organisation = attrs.get("organisation", getattr(self.instance, "organisation", None))
-        scheme = attrs.get("scheme", getattr(self.instance, "scheme", None))
-        if not self.may_edit_for(organisation.pk, scheme.owner_id):
-            raise serializers.ValidationError(
-                {"organisation": f"You cannot add or change records of {organisation.code} on {scheme.code}."}
-            )
-        return super().validate(attrs)
-
 
 def _code(codes: dict[int, str], model, pk: int | None, context: dict) -> str | None:
     """A reference's code from a map the serializer looked up once (a row created since is looked up itself)."""
@@ -295,4 +270,4 @@ class OutcomeSerializer(FullCleanSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.user is not None and self._writing:
-            self.fields["placement"].queryset = Placement.objects.editable_by(self.user)
+            self.fields["placement"].queryset = self.access.restrict(Placement.objects.all(), Action.CHANGE)

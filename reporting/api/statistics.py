@@ -26,7 +26,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from placements.models import RECORD_ROLES
+from placements.access import RECORD_ROLES
 from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, Scope, count_hires, count_outcomes
 from reporting.disclosure import TOTAL, Rule, table_keys
 from reporting.models import Split, StatisticsLevel

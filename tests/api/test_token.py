@@ -10,7 +10,7 @@ from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from careleavers.api_common import TokenAuthentication
-from placements.models import RECORD_ROLES
+from placements.access import RECORD_ROLES
 from schemes.models import Membership
 from schemes.services import new_token, set_up_user
 

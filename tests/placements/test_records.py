@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.db import IntegrityError, transaction
 
+from placements.access import Action, restrict
 from placements.choices import PlacementStatus
 from placements.models import Candidate, Outcome, Placement
 from schemes.models import Organisation, Scheme
@@ -44,8 +45,8 @@ def test_foi_and_api_users_see_no_records_and_superusers_see_all(world, ons_and_
 
 def test_managers_see_but_cannot_edit_records(world, ons_and_dwp_placements):
     assert Placement.objects.for_user(world.ons_manager).count() == 1
-    assert not Placement.objects.editable_by(world.ons_manager).exists()
-    assert Placement.objects.editable_by(world.ons_hr).count() == 1
+    assert not restrict(Placement.objects.all(), world.ons_manager, Action.CHANGE).exists()
+    assert restrict(Placement.objects.all(), world.ons_hr, Action.CHANGE).count() == 1
 
 
 def test_staff_of_a_parent_organisation_see_its_units_records(world):
