@@ -141,10 +141,13 @@ class Access:
         if not self.allows(Action.CHANGE, record):
             return {_field_of(record): _refusal(record)}
         problems: dict[str, str] = {}
-        holder_fields = _HOLDER_FIELDS[type(record)]
-        moved = before is not None and any(getattr(record, name) != getattr(before, name) for name in holder_fields)
+        moved = [
+            name.removesuffix("_id")
+            for name in _HOLDER_FIELDS[type(record)]
+            if before is not None and getattr(record, name) != getattr(before, name)
+        ]
         if moved and not (self.allows(Action.MOVE, before) and self.allows(Action.MOVE, record)):
-            problems[holder_fields[-1].removesuffix("_id")] = (
+            problems[moved[0]] = (
                 "only the organisation that holds this record may give it another candidate or organisation"
             )
         if isinstance(record, Candidate) and not self.allows(Action.VIEW_PERSONAL, before or record):
