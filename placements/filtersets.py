@@ -1,7 +1,9 @@
-"""One FilterSet per record model, shared by the API and the staff pages (dashboards, lists).
+"""One FilterSet per record model: the filters of the API's records lists.
 
-They only narrow a queryset; *which* records a user may see is decided before, by `for_user`. Reference
-values are given by code (scheme, organisation, grade) or name (location), the way HR spreadsheets name them.
+The admin's lists keep Django's own list filters, whose choices and counts come from the user's records and
+which are the only lookups the admin accepts (docs/decisions/0060). These only narrow a queryset; *which*
+records a user may see is decided before, by `for_user`. Reference values are given by code (scheme,
+organisation, grade) or name (location), the way HR spreadsheets name them.
 """
 
 import django_filters

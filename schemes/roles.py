@@ -1,8 +1,9 @@
 """What each role may do, as Django groups of model permissions.
 
 A role's group is what the admin, the API and the pages check for *actions*; *which records* a user
-sees is decided separately by `for_user` querysets from the user's memberships. Permissions are named
-as "app_label.codename" strings so this module needs no imports from the apps that define them.
+sees and changes is decided separately, from the user's memberships, by the records' access rule
+(placements/access.py). Permissions are named as "app_label.codename" strings so this module needs no
+imports from the apps that define them.
 """
 
 from django.contrib.auth.models import Group, Permission
