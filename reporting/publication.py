@@ -23,6 +23,7 @@ import itertools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .breakdowns import Breakdown, BreakdownError, Key, ResolvedScope, Scope, count_tables, resolve, starts_before
 from .caching import cached
@@ -115,12 +116,12 @@ class PublishedFamily:
     tables: tuple[PublishedTable, ...]
     hidden_values_audited: int
 
-    @property
+    @cached_property
     def categories(self) -> dict[str, tuple[str, ...]]:
         """Every dimension's categories (tables that share a dimension list the same ones)."""
         return {dim: table.categories[dim] for table in self.tables for dim in table.dimensions}
 
-    @property
+    @cached_property
     def years(self) -> tuple[int, ...]:
         return tuple(year_of(label) for label in self.categories["year"])
 
