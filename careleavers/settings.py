@@ -200,7 +200,11 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
 DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")
-# Statistics API answers are cached until records change (reporting/api/caching.py); this bounds their age.
+# The first year anything is counted or published in (calendar year, or the financial year starting in it):
+# a start date before it is taken to be a mistake in the record (decision 0065).
+PUBLISHED_FIRST_YEAR = env.int("PUBLISHED_FIRST_YEAR", default=2000)
+# Published families and statistics answers are cached until records change (reporting/caching.py); this
+# bounds their age.
 STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=60 * 60)
 STATS_COMPUTE_WAIT_SECONDS = env.int("STATS_COMPUTE_WAIT_SECONDS", default=30)
 

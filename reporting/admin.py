@@ -5,20 +5,21 @@ requests; they are deliberately not in the admin, where FOI officers (who are st
 """
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from schemes.admin import HistoryAdmin
 
 from .models import HolidayOverride, StatisticsLevel
 
 
 @admin.register(HolidayOverride)
-class HolidayOverrideAdmin(SimpleHistoryAdmin):
+class HolidayOverrideAdmin(HistoryAdmin):
     list_display = ["date", "name", "kind"]
     list_filter = ["kind"]
     date_hierarchy = "date"
 
 
 @admin.register(StatisticsLevel)
-class StatisticsLevelAdmin(SimpleHistoryAdmin):
+class StatisticsLevelAdmin(HistoryAdmin):
     """Which scopes each statistics client may ask about (decision 0053); users without one have the default."""
 
     list_display = ["user", "organisations", "schemes", "year_basis"]

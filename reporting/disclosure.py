@@ -1,15 +1,15 @@
 """Disclosure control for published counts: primary suppression, optional rounding, secondary suppression,
 and an audit that proves no hidden count can be worked out from what is published.
 
-All the tables of one output (an FOI pack, an API answer) are treated as one set of linear equations over the
-finest underlying cells: every published number, totals included, is the sum of some of those cells. A hidden
-count is safe when, over all non-negative cell values that reproduce everything published, it can still take
-at least two whole values, and (for a small count) a value of 0 or one at or above the threshold: nobody can
-tell it is "a small number" or which one. `audit` checks this by linear programming (HiGHS, via highspy): the
-minimum and maximum of each hidden cell subject to every published number. `protect` hides the primary cells
-(1 to threshold-1), then, while some hidden cell is not yet safe, hides one more cell sharing a row, column or
-total with it (preferring small, non-zero, detailed cells), until all are safe. Deterministic. See
-docs/decisions/0030-disclosure-control.md.
+All the tables of one output (a published family, reporting/publication.py) are treated as one set of linear
+equations over the finest underlying cells: every published number, totals included, is the sum of some of those
+cells. A hidden count is safe when, over all non-negative cell values that reproduce everything published, it
+can still take at least two whole values, and (for a small count) a value of 0 or one at or above the threshold:
+nobody can tell it is "a small number" or which one. `audit` checks this by linear programming (HiGHS, via
+highspy): the minimum and maximum of each hidden cell subject to every published number. `protect` hides the
+primary cells (1 to threshold-1), then, while some hidden cell is not yet safe, hides one more cell sharing a
+row, column or total with it (preferring small, non-zero, detailed cells), until all are safe. Deterministic.
+See docs/decisions/0030-disclosure-control.md.
 
 A cell key is a tuple with one entry per dimension of its table: a category, or `TOTAL` (None) for the total
 over that dimension; so `("2023", TOTAL)` is the 2023 row total and `(TOTAL, TOTAL)` the grand total.
@@ -114,48 +114,22 @@ class ProtectedTable:
     breakdown: Breakdown
     rule: Rule
     hidden: frozenset = field(repr=False)  # of CellKey
-    primary: frozenset = field(repr=False)  # the hidden cells hidden for their own sake
 
     @property
     def dimensions(self) -> tuple[str, ...]:
         return self.breakdown.dimensions
 
     def cells(self) -> list[CellKey]:
-        """Every published cell: the categories, then the totals, in report order."""
+        """Every published cell and total, in report order (`table_keys`)."""
         return list(table_keys(self.breakdown))
 
     def true_value(self, key: CellKey) -> int:
         return true_value(self.breakdown, key)
 
-    def is_hidden(self, key: CellKey) -> bool:
-        return tuple(key) in self.hidden
-
     def value(self, key: CellKey) -> int | None:
         """The number published, or None when the cell is hidden."""
         key = tuple(key)
         return None if key in self.hidden else self.rule.shown(self.true_value(key))
-
-    def display(self, key: CellKey) -> int | str:
-        """What a spreadsheet cell shows: the number, or the symbol."""
-        value = self.value(key)
-        return self.rule.symbol if value is None else value
-
-    def rows(self) -> list[dict]:
-        """The categories as rows, e.g. {"year": "2023-24", "location": "Titchfield", "count": None,
-        "suppressed": True}; the shape of the statistics API."""
-        result = []
-        for key in self.breakdown.cells():
-            row = dict(zip(self.dimensions, key, strict=True), count=self.value(key))
-            if row["count"] is None:
-                row["suppressed"] = True
-            result.append(row)
-        return result
-
-    def total(self) -> dict:
-        """The grand total in the API's shape: {"count": 12} or {"count": None, "suppressed": True}."""
-        key = (TOTAL,) * len(self.dimensions)
-        value = self.value(key)
-        return {"count": value} if value is not None else {"count": None, "suppressed": True}
 
 
 def table_keys(breakdown: Breakdown) -> Iterable[CellKey]:
@@ -388,7 +362,6 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
             breakdown=table,
             rule=rule,
             hidden=frozenset(key for key in table_keys(table) if linked.identity(table, key) in hidden),
-            primary=frozenset(key for key in table_keys(table) if linked.identity(table, key) in primary),
         )
         for table in tables
     ]

@@ -12,6 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from schemes.choices import Role
+from schemes.models import Membership
+
 from . import foi_dates
 from .breakdowns import BreakdownError, Scope
 from .disclosure import DisclosureError
@@ -62,6 +65,18 @@ def register(requests, which: str, today: datetime.date | None = None) -> list[R
         far_future = datetime.date.max
         rows.sort(key=lambda row: (row.deadline.due_on or far_future, row.request.reference))
     return rows
+
+
+@transaction.atomic
+def log_request(request: FoiRequest, *, by) -> FoiRequest:
+    """Put a new request in the register as logged by `by`, an FOI officer of the answering organisation (or a
+    superuser): checked by the request's own rules (`FoiRequest.clean`) and saved, whole or not at all."""
+    if not by.is_superuser and request.organisation_id not in Membership.objects.organisation_ids(by, [Role.FOI]):
+        raise ValidationError({"organisation": "Select an organisation you answer FOI requests for"})
+    request.created_by = by
+    request.full_clean()
+    request.save()
+    return request
 
 
 def _require_open(request: FoiRequest) -> None:

@@ -50,19 +50,6 @@ class WorkingCalendar:
         return day in self.not_holidays or day not in uk_holidays(day.year)
 
 
-def working_days_after(
-    start: datetime.date,
-    n: int,
-    extra_holidays: Iterable[datetime.date] = (),
-    *,
-    not_holidays: Iterable[datetime.date] = (),
-) -> datetime.date:
-    """The `n`th working day after `start` (the day of receipt is never day 1, even if it is a working day;
-    if it is not, the next working day is day 1, which is the same rule)."""
-    calendar = WorkingCalendar(frozenset(extra_holidays), frozenset(not_holidays))
-    return due_date(start, working_days=n, calendar=calendar)
-
-
 @dataclass(frozen=True)
 class Pause:
     """A clarification: the clock stops at the end of `asked_on` and starts again the day after

@@ -16,7 +16,6 @@ from .foi_dates import MAX_EXTENSION_WORKING_DAYS
 from .models import FoiRequest, YearBasis
 
 DATE_HINT = "For example, 19/12/2024"
-EARLIEST_YEAR = 2000
 
 
 class GovukDateField(forms.DateField):
@@ -37,7 +36,8 @@ def not_in_future(value: datetime.date, label: str) -> None:
 
 
 class FoiRequestForm(GovukFormMixin, forms.ModelForm):
-    """Log a new request: what was asked, when, and the scope of the statistics to send."""
+    """Log a new request: what was asked, when, and the scope of the statistics to send. The request's own
+    rules (`FoiRequest.clean`) run when the form is validated; `foi.log_request` saves it."""
 
     received_on = GovukDateField(label="Date received")
     year_basis = forms.ChoiceField(
@@ -101,49 +101,6 @@ class FoiRequestForm(GovukFormMixin, forms.ModelForm):
         self.fields["scheme"].empty_label = "All schemes"
         for name in ("first_year", "last_year"):
             self.fields[name].error_messages["invalid"] = "Enter a year as 4 digits, like 2023"
-
-    def clean_reference(self):
-        """References are compared without regard to case: FOI-2024-2480 and foi-2024-2480 are one request."""
-        value = self.cleaned_data["reference"].strip()
-        if FoiRequest.objects.filter(reference__iexact=value).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(self.Meta.error_messages["reference"]["unique"])
-        return value
-
-    def clean_received_on(self):
-        value = self.cleaned_data["received_on"]
-        not_in_future(value, "Date received")
-        return value
-
-    def _clean_year(self, name: str, label: str):
-        value = self.cleaned_data.get(name)
-        latest = timezone.localdate().year + 1
-        if value is not None and not EARLIEST_YEAR <= value <= latest:
-            raise forms.ValidationError(f"The {label} must be between {EARLIEST_YEAR} and {latest}")
-        return value
-
-    def clean_first_year(self):
-        return self._clean_year("first_year", "first year")
-
-    def clean_last_year(self):
-        return self._clean_year("last_year", "last year")
-
-    def clean(self):
-        cleaned = super().clean()
-        first, last = cleaned.get("first_year"), cleaned.get("last_year")
-        if first and last and first > last:
-            self.add_error("last_year", "The last year must be the same as or after the first year")
-        if cleaned.get("whole_scheme"):
-            scheme, organisation = cleaned.get("scheme"), cleaned.get("organisation")
-            if scheme is None:
-                self.add_error("whole_scheme", "Select the scheme to count in every organisation")
-            elif organisation is not None and scheme.owner_id not in Organisation.objects.descendant_ids(
-                [organisation]
-            ):
-                self.add_error(
-                    "whole_scheme",
-                    f"Only {scheme.owner.name}, which runs {scheme.code}, can answer for every organisation on it",
-                )
-        return cleaned
 
 
 class ClarificationForm(GovukFormMixin, forms.Form):

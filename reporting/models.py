@@ -9,9 +9,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from schemes.choices import OrganisationKind, Role
@@ -192,6 +194,36 @@ class FoiRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def clean(self):
+        """The rules of a request, whichever door it comes in by (the form, `foi.log_request`): one request per
+        reference whatever its case, received by today, years that are published, and the whole scheme counted
+        only by the organisation that runs it (or one it is part of)."""
+        errors = {}
+        if self.reference and FoiRequest.objects.filter(reference__iexact=self.reference).exclude(pk=self.pk).exists():
+            errors["reference"] = "A request with this FOI reference is already in the register"
+        if self.received_on and self.received_on > timezone.localdate():
+            errors["received_on"] = "The date received must be today or in the past"
+        earliest, latest = settings.PUBLISHED_FIRST_YEAR, timezone.localdate().year + 1
+        for name, label in (("first_year", "first year"), ("last_year", "last year")):
+            year = getattr(self, name)
+            if year is not None and not earliest <= year <= latest:
+                errors[name] = f"The {label} must be between {earliest} and {latest}"
+        years_known = self.first_year is not None and self.last_year is not None
+        if years_known and not errors.keys() & {"first_year", "last_year"} and self.first_year > self.last_year:
+            errors["last_year"] = "The last year must be the same as or after the first year"
+        if self.whole_scheme:
+            if self.scheme_id is None:
+                errors["whole_scheme"] = "Select the scheme to count in every organisation"
+            elif self.organisation_id is not None and self.scheme.owner_id not in Organisation.objects.descendant_ids(
+                [self.organisation_id]
+            ):
+                owner = self.scheme.owner
+                errors["whole_scheme"] = (
+                    f"Only {owner.name}, which runs {self.scheme.code}, can answer for every organisation on it"
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_open(self) -> bool:

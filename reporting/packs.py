@@ -1,13 +1,13 @@
-"""The FOI pack: an xlsx workbook laid out as the Analysis Function guidance on releasing statistics in
-spreadsheets asks (interfaces.md section 2): Cover, Contents, Notes, then one sheet per table, each holding
-one real Excel table with its title in A1, no merged cells and no blank rows or columns inside the table.
+"""The FOI pack: a published family (reporting/publication.py) written as an xlsx workbook laid out as the
+Analysis Function guidance on releasing statistics in spreadsheets asks (interfaces.md section 2): Cover,
+Contents, Notes, then one sheet per table, each holding one real Excel table with its title in A1, no merged
+cells and no blank rows or columns inside the table.
 
-All tables of a pack are protected together and the pack is only produced when it passes its audit.
+This module only writes: what the tables hold (counted, protected together and audited) is the family's.
 """
 
 from __future__ import annotations
 
-import datetime
 import io
 from dataclasses import dataclass
 
@@ -19,35 +19,23 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from .breakdowns import DIMENSION_LABELS, NO_OUTCOME, Breakdown, Scope, count_tables
-from .disclosure import TOTAL, AuditResult, ProtectedTable, Rule, audit, protect
-
-
-@dataclass(frozen=True)
-class PackTable:
-    """One table sheet of the pack: what it counts and by what."""
-
-    sheet: str
-    title: str
-    dimensions: tuple[str, ...]
-
-
-PACK_TABLES = (
-    PackTable("Table_1", "Hires by year", ("year",)),
-    PackTable("Table_2", "Hires by year and location", ("year", "location")),
-    PackTable("Table_3", "Hires by year and grade", ("year", "grade")),
-    PackTable("Table_4", "Hires by location and grade", ("location", "grade")),
-    PackTable("Table_5", "Hires by year and latest outcome", ("year", "outcome")),
-)
+from .breakdowns import Scope
+from .dimensions import DIMENSIONS, NO_OUTCOME, year_label
+from .disclosure import TOTAL, Rule
+from .publication import PublishedFamily, PublishedTable, published_family
 
 
 @dataclass(frozen=True)
 class Pack:
-    """A built pack: the workbook's bytes, and what went into it (for tests and the FOI register)."""
+    """A built pack: the workbook's bytes, and the family it publishes (for the command's summary and tests)."""
 
     content: bytes
-    tables: tuple[ProtectedTable, ...]
-    audit: AuditResult
+    family: PublishedFamily
+
+
+def sheet_name(position: int) -> str:
+    """`Table_1` for the family's first table, and so on."""
+    return f"Table_{position + 1}"
 
 
 def write_cell(sheet, row: int, column: int, value):
@@ -59,37 +47,30 @@ def write_cell(sheet, row: int, column: int, value):
     return cell
 
 
-def protected_pack_tables(scope: Scope, rule: Rule) -> tuple[list[Breakdown], list[ProtectedTable], AuditResult]:
-    """Count every table of the pack (one GROUP BY), protect them together and audit the result (raising if
-    it fails)."""
-    breakdowns = count_tables(scope, [spec.dimensions for spec in PACK_TABLES])
-    protected = protect(breakdowns, rule)
-    result = audit(breakdowns, protected)
-    result.raise_if_failed()
-    return breakdowns, protected, result
-
-
 def build_pack(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> bytes:
     """The FOI pack for a scope as xlsx bytes. Raises DisclosureError if it cannot be published safely."""
     return build_pack_with_details(scope, reference=reference, rule=rule).content
 
 
 def build_pack_with_details(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> Pack:
-    """The pack and what went into it: the protected tables (for the register: how many cells were hidden,
-    which rule) and the audit that passed."""
-    rule = rule or Rule.from_settings()
-    _, protected, result = protected_pack_tables(scope, rule)
+    """The pack and the published family it was written from."""
+    family = published_family(scope, rule)
+    return Pack(write_pack(family, reference), family)
+
+
+def write_pack(family: PublishedFamily, reference: str = "") -> bytes:
+    """A published family as an FOI pack's xlsx bytes."""
     workbook = Workbook()
     cover = workbook.active
     cover.title = "Cover"
-    _write_cover(cover, scope, reference)
-    _write_contents(workbook.create_sheet("Contents"))
-    _write_notes(workbook.create_sheet("Notes"), scope, rule)
-    for spec, table in zip(PACK_TABLES, protected, strict=True):
-        _write_table(workbook.create_sheet(spec.sheet), spec, table)
+    _write_cover(cover, family.scope, reference)
+    _write_contents(workbook.create_sheet("Contents"), family)
+    _write_notes(workbook.create_sheet("Notes"), family.scope, family.rule)
+    for position, table in enumerate(family.tables):
+        _write_table(workbook.create_sheet(sheet_name(position)), sheet_name(position), table, family.rule)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return Pack(buffer.getvalue(), tuple(protected), result)
+    return buffer.getvalue()
 
 
 def _title(sheet, text: str) -> None:
@@ -123,17 +104,18 @@ def _write_cover(sheet, scope: Scope, reference: str) -> None:
     sheet.column_dimensions["B"].width = 100
 
 
-def _write_contents(sheet) -> None:
+def _write_contents(sheet, family: PublishedFamily) -> None:
     _title(sheet, "Contents")
     sheet["A2"] = "This worksheet contains one table. Select a sheet name to go to that table."
     header_row = 3
     _write_rows(sheet, [("Sheet", "Table title")], header_row)
-    for offset, spec in enumerate(PACK_TABLES, start=1):
-        cell = sheet.cell(row=header_row + offset, column=1, value=spec.sheet)
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{spec.sheet}'!A1", display=spec.sheet)
+    for position, table in enumerate(family.tables):
+        name = sheet_name(position)
+        cell = sheet.cell(row=header_row + position + 1, column=1, value=name)
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{name}'!A1", display=name)
         cell.style = "Hyperlink"
-        sheet.cell(row=header_row + offset, column=2, value=spec.title)
-    _add_table(sheet, "contents", header_row, header_row + len(PACK_TABLES), 2)
+        sheet.cell(row=header_row + position + 1, column=2, value=table.title)
+    _add_table(sheet, "contents", header_row, header_row + len(family.tables), 2)
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 50
 
@@ -145,6 +127,11 @@ def _notes(scope: Scope, rule: Rule) -> list[tuple[str, str]]:
         if scope.year_basis == "financial"
         else "Calendar years, 1 January to 31 December. A hire counts in the calendar year of its start date."
     )
+    if scope.first_year is None:
+        year += (
+            f" Hires are counted from {year_label(scope.first_counted_year, scope.year_basis)}: a start date "
+            "recorded before then is taken to be a mistake in the record and is not counted."
+        )
     return [
         (
             "Hire",
@@ -186,27 +173,30 @@ def _write_notes(sheet, scope: Scope, rule: Rule) -> None:
     sheet.column_dimensions["B"].width = 120
 
 
-def _write_table(sheet, spec: PackTable, table: ProtectedTable) -> None:
-    _title(sheet, f"{spec.title} ({spec.sheet.replace('_', ' ')})")
-    sheet["A2"] = f"This worksheet contains one table. Hidden counts are shown as {table.rule.symbol}: see Notes."
+def _write_table(sheet, name: str, table: PublishedTable, rule: Rule) -> None:
+    _title(sheet, f"{table.title} ({name.replace('_', ' ')})")
+    sheet["A2"] = f"This worksheet contains one table. Hidden counts are shown as {rule.symbol}: see Notes."
     header_row = 3
-    breakdown = table.breakdown
-    row_dim = spec.dimensions[0]
-    if len(spec.dimensions) == 1:
-        header = (DIMENSION_LABELS[row_dim], "Number of hires")
-        body = [(category, table.display((category,))) for category in breakdown.categories[row_dim]]
-        body.append(("Total", table.display((TOTAL,))))
+
+    def display(key) -> int | str:
+        value = table.value(key)
+        return rule.symbol if value is None else value
+
+    row_dim = table.dimensions[0]
+    if len(table.dimensions) == 1:
+        header = (DIMENSIONS[row_dim].label, "Number of hires")
+        body = [(category, display((category,))) for category in table.categories[row_dim]]
+        body.append(("Total", display((TOTAL,))))
     else:
-        column_dim = spec.dimensions[1]
-        columns = breakdown.categories[column_dim]
-        header = (DIMENSION_LABELS[row_dim], *columns, "Total")
+        columns = table.categories[table.dimensions[1]]
+        header = (DIMENSIONS[row_dim].label, *columns, "Total")
         body = [
-            (category, *(table.display((category, column)) for column in (*columns, TOTAL)))
-            for category in breakdown.categories[row_dim]
+            (category, *(display((category, column)) for column in (*columns, TOTAL)))
+            for category in table.categories[row_dim]
         ]
-        body.append(("Total", *(table.display((TOTAL, column)) for column in (*columns, TOTAL))))
+        body.append(("Total", *(display((TOTAL, column)) for column in (*columns, TOTAL))))
     _write_rows(sheet, [header, *body], header_row)
-    _add_table(sheet, spec.sheet.lower(), header_row, header_row + len(body), len(header))
+    _add_table(sheet, name.lower(), header_row, header_row + len(body), len(header))
     sheet.column_dimensions["A"].width = 24
     for column in range(2, len(header) + 1):
         sheet.column_dimensions[get_column_letter(column)].width = max(12, min(40, len(str(header[column - 1])) + 2))
@@ -217,9 +207,3 @@ def _add_table(sheet, name: str, header_row: int, last_row: int, columns: int) -
     table = Table(displayName=name, ref=reference)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
     sheet.add_table(table)
-
-
-def pack_filename(scope: Scope, reference: str = "", today: datetime.date | None = None) -> str:
-    """A file name that says what the pack is, e.g. `FOI-2024-2480-GFiE-ONS-2024-11-23.xlsx`."""
-    parts = [reference, scope.scheme, scope.organisation, (today or timezone.localdate()).isoformat()]
-    return "-".join(part for part in parts if part).replace("/", "-").replace(" ", "_") + ".xlsx"

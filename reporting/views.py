@@ -102,11 +102,13 @@ def register(request):
 def new_request(request):
     form = FoiRequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        foi_request = form.save(commit=False)
-        foi_request.created_by = request.user
-        foi_request.save()
-        messages.success(request, f"{foi_request.reference} is in the register.")
-        return redirect("foi:detail", pk=foi_request.pk)
+        try:
+            foi_request = foi.log_request(form.save(commit=False), by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{foi_request.reference} is in the register.")
+            return redirect("foi:detail", pk=foi_request.pk)
     return render(request, "foi/new.html", {"form": form})
 
 

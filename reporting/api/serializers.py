@@ -2,22 +2,22 @@
 
 from rest_framework import serializers
 
-from reporting.breakdowns import DIMENSIONS, YEAR_BASES
+from reporting.dimensions import DIMENSIONS, YEAR_BASES
 
 
 class StatsRowSerializer(serializers.Serializer):
     """One cell: one key per dimension in `by`, and the count (null when suppressed)."""
 
-    year = serializers.CharField(required=False, help_text="`2023`, or `2023-24` on a financial basis.")
-    location = serializers.CharField(required=False)
-    region = serializers.CharField(required=False)
-    grade = serializers.CharField(required=False, help_text="Common grade code (organisation grades as their band).")
-    scheme = serializers.CharField(required=False)
-    organisation = serializers.CharField(required=False)
-    business_unit = serializers.CharField(required=False)
-    outcome = serializers.CharField(required=False, help_text="Latest outcome, as in the FOI pack.")
     count = serializers.IntegerField(allow_null=True, min_value=0, help_text="Null when suppressed.")
     suppressed = serializers.BooleanField(required=False, help_text="Present, and true, when the count is hidden.")
+
+    def get_fields(self):
+        """A key for each dimension of the registry (reporting/dimensions.py), then the count."""
+        keys = {
+            name: serializers.CharField(required=False, help_text=dimension.help_text)
+            for name, dimension in DIMENSIONS.items()
+        }
+        return {**keys, **super().get_fields()}
 
 
 class StatsTotalSerializer(serializers.Serializer):
@@ -26,7 +26,7 @@ class StatsTotalSerializer(serializers.Serializer):
 
 
 class StatsResponseSerializer(serializers.Serializer):
-    by = serializers.ListField(child=serializers.ChoiceField(choices=DIMENSIONS))
+    by = serializers.ListField(child=serializers.ChoiceField(choices=list(DIMENSIONS)))
     year_basis = serializers.ChoiceField(choices=YEAR_BASES)
     threshold = serializers.IntegerField(
         allow_null=True, help_text="Counts from 1 to threshold-1 are suppressed; null for exact counts."

@@ -1,16 +1,16 @@
-"""Statistics for API clients: parameters checked, then answered from the FOI pack's protected tables.
+"""Statistics for API clients: parameters checked, then answered with a slice of a published family.
 
 The rule against differencing (docs/decisions/0050-statistics-api-differencing.md), in short:
 
 - Only coarse filters exist: scheme, organisation (a whole organisation), year basis, and a range of whole
   years. There is no filter by location, grade, business unit or anything finer, so "all locations, then
   all but one" cannot be asked.
-- For a scheme, organisation and year basis, every published number comes from ONE protected family: the
-  tables of the FOI pack for that scope over ALL years (`reporting.packs.protected_pack_tables`), protected
-  together and audited. A year range only picks rows of that family; a figure over several years (a total
-  for 2019 to 2023, or a location over a range) is the sum of published yearly figures, and is hidden if any
-  of them is hidden. So nothing published for a range says more than the family already says, and
-  2019-2024 minus 2019-2023 gives back exactly the published 2024 figure, hidden if it was hidden.
+- For a scheme, organisation and year basis, every published number comes from ONE family: the FOI pack's
+  tables for that scope over ALL years, protected together and audited (`reporting.publication`, the one
+  publication path the FOI pack reads too). An answer is a slice of that family (`PublishedFamily.slice`): a
+  year range only picks rows of it, and a figure over several years is derived from published yearly figures
+  or hidden. So nothing published for a range says more than the family already says, and 2019-2024 minus
+  2019-2023 gives back exactly the published 2024 figure, hidden if it was hidden.
 - `by` may only ask for a table of that family or one of its margins, so two answers for the same scope can
   never come from differently protected tables.
 - Exact counts (no suppression) only for staff of the organisation asked about, with `exact=true`.
@@ -23,25 +23,23 @@ or all together, one year basis), so no answer can be subtracted from another of
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from placements.access import RECORD_ROLES
-from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, Scope, count_hires, count_outcomes
-from reporting.disclosure import TOTAL, Rule, table_keys
+from reporting.breakdowns import ResolvedScope, Scope, check_dimensions, count_hires, count_outcomes, resolve
+from reporting.caching import cached
+from reporting.disclosure import Rule
 from reporting.models import Split, StatisticsLevel
-from reporting.packs import PACK_TABLES, protected_pack_tables
+from reporting.publication import FAMILY_TABLES, Slice, family_table_for, published_family
 from schemes.choices import Role
-from schemes.models import Membership, Organisation
-from schemes.reference import snapshot
-
-from .caching import cached
+from schemes.models import Membership
 
 HIRES = "hires"
 OUTCOMES = "outcomes"
 PARAMETERS = ("by", "scheme", "organisation", "year_basis", "from", "to", "exact")
 IGNORED_PARAMETERS = ("format",)  # DRF's content negotiation reads it
-FIRST_POSSIBLE_YEAR, LAST_POSSIBLE_YEAR = 1990, 2100
 TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no")
 
 
@@ -59,27 +57,13 @@ class StatsParameterError(Exception):
 class StatsQuery:
     measure: str  # HIRES or OUTCOMES
     by: tuple[str, ...]
-    scheme: str | None  # canonical codes
-    organisation: str | None
-    year_basis: str
-    first_year: int | None
-    last_year: int | None
+    scope: ResolvedScope  # codes as stored, and the years asked for
     exact: bool
 
     def cache_key(self) -> str:
-        return ":".join(
-            str(part)
-            for part in (
-                "exact",
-                self.measure,
-                ",".join(self.by),
-                self.scheme,
-                self.organisation,
-                self.year_basis,
-                self.first_year,
-                self.last_year,
-            )
-        )
+        scope = self.scope
+        parts = (scope.scheme, scope.organisation, scope.year_basis, scope.first_year, scope.last_year)
+        return ":".join(str(part) for part in ("exact", self.measure, ",".join(self.by), *parts))
 
 
 def _single(params: Mapping, name: str) -> str | None:
@@ -90,13 +74,12 @@ def _single(params: Mapping, name: str) -> str | None:
 
 
 def _year(params: Mapping, name: str) -> int | None:
+    """A year as four digits; which years may be asked for is the scope's rule (breakdowns.Scope)."""
     text = _single(params, name)
     if text is None or text == "":
         return None
-    if not text.isdigit() or not FIRST_POSSIBLE_YEAR <= int(text) <= LAST_POSSIBLE_YEAR:
-        raise StatsParameterError(
-            name, f"{name} must be a year between {FIRST_POSSIBLE_YEAR} and {LAST_POSSIBLE_YEAR}, not {text!r}."
-        )
+    if not re.fullmatch(r"[0-9]{4}", text):
+        raise StatsParameterError(name, f"{name} must be a year of four digits, like 2019, not {text[:20]!r}.")
     return int(text)
 
 
@@ -107,69 +90,38 @@ def _dimensions(params: Mapping, measure: str) -> tuple[str, ...]:
     by = tuple(part.strip() for value in raw for part in value.split(",") if part.strip())
     if not by and measure == HIRES:
         by = ("year",)
-    for dimension in by:
-        if dimension not in DIMENSIONS:
-            raise StatsParameterError(
-                "by", f"by: unknown dimension {dimension!r}; choose from {', '.join(DIMENSIONS)}."
-            )
-    if len(set(by)) != len(by):
-        raise StatsParameterError("by", "by: a dimension is repeated.")
     if measure == HIRES and "outcome" in by:
         raise StatsParameterError("by", "by: outcome is a dimension of /api/v1/stats/outcomes/, not of hires.")
     if measure == OUTCOMES and "outcome" not in by:
         by = (*by, "outcome")
-    if len(by) > MAX_DIMENSIONS:
-        raise StatsParameterError("by", f"by: at most {MAX_DIMENSIONS} dimensions, not {len(by)}.")
-    return by
+    return check_dimensions(by)
 
 
 def parse_query(params: Mapping, measure: str, default_year_basis: str = "calendar") -> StatsQuery:
-    """Check every parameter, naming the first one at fault."""
+    """Check every parameter, naming the first one at fault (a StatsParameterError, or the BreakdownError of
+    the scope: an unknown code, a year outside those published, a range the wrong way round)."""
     for name in params:
         if name not in PARAMETERS and name not in IGNORED_PARAMETERS:
             raise StatsParameterError(name, f"{name} is not a parameter of this endpoint; use {', '.join(PARAMETERS)}.")
     by = _dimensions(params, measure)
-
-    reference = snapshot()  # codes as stored, matched ignoring case, without a query (schemes/reference.py)
-    scheme_code = _single(params, "scheme") or None
-    if scheme_code is not None:
-        scheme = reference.scheme_code(scheme_code)
-        if scheme is None:
-            raise StatsParameterError("scheme", f"scheme: there is no scheme {scheme_code!r}.")
-        scheme_code = scheme
-
-    organisation_code = _single(params, "organisation") or None
-    if organisation_code is not None:
-        organisation = reference.organisation_code(organisation_code)
-        if organisation is None:
-            raise StatsParameterError("organisation", f"organisation: there is no organisation {organisation_code!r}.")
-        organisation_code = organisation
-
-    year_basis = _single(params, "year_basis") or default_year_basis
-    if year_basis not in YEAR_BASES:
-        raise StatsParameterError(
-            "year_basis", f"year_basis must be one of {', '.join(YEAR_BASES)}, not {year_basis!r}."
-        )
-
-    first_year, last_year = _year(params, "from"), _year(params, "to")
-    if first_year is not None and last_year is not None and first_year > last_year:
-        raise StatsParameterError(
-            "from", f"from ({first_year}) is after to ({last_year}): the range is the wrong way round."
-        )
-
     exact_text = (_single(params, "exact") or "false").lower()
     if exact_text not in TRUE_WORDS + FALSE_WORDS:
-        raise StatsParameterError("exact", f"exact must be true or false, not {exact_text!r}.")
-    return StatsQuery(
-        measure, by, scheme_code, organisation_code, year_basis, first_year, last_year, exact_text in TRUE_WORDS
+        raise StatsParameterError("exact", f"exact must be true or false, not {exact_text[:20]!r}.")
+    scope = Scope(
+        scheme=_single(params, "scheme") or None,
+        organisation=_single(params, "organisation") or None,
+        year_basis=_single(params, "year_basis") or default_year_basis,
+        first_year=_year(params, "from"),
+        last_year=_year(params, "to"),
     )
+    return StatsQuery(measure, by, resolve(scope), exact_text in TRUE_WORDS)
 
 
 def check_exact_allowed(query: StatsQuery, user) -> None:
     """Exact counts: only staff who work with the records of the organisation asked about, never API clients."""
     if not query.exact:
         return
-    if query.organisation is None:
+    if query.scope.organisation is None:
         raise StatsParameterError(
             "organisation", "exact counts are only given for one organisation: add organisation=."
         )
@@ -177,10 +129,9 @@ def check_exact_allowed(query: StatsQuery, user) -> None:
         return
     if Membership.objects.filter(user=user, role=Role.API).exists():
         raise StatsParameterError("exact", "exact: API clients get disclosure-controlled counts only.", status=403)
-    organisation = Organisation.objects.get(code=query.organisation)
-    if organisation.pk not in Membership.objects.organisation_ids(user, RECORD_ROLES):
+    if query.scope.organisation_id not in Membership.objects.organisation_ids(user, RECORD_ROLES):
         raise StatsParameterError(
-            "organisation", f"organisation: exact counts are only for staff of {organisation.code}.", status=403
+            "organisation", f"organisation: exact counts are only for staff of {query.scope.organisation}.", status=403
         )
 
 
@@ -188,9 +139,10 @@ def check_level(query: StatsQuery, level: StatisticsLevel) -> None:
     """A disclosure-controlled answer only for a scope of the user's level (decision 0053): a missing scope
     parameter the level needs is a 400, a scope the level does not give is a 403, each naming the parameter."""
     why = "so that no answer can be subtracted from another to give a hidden count away"
+    scope = query.scope
     for parameter, asked, split, each, together in (
-        ("organisation", query.organisation, level.organisations, "organisation by organisation", "all organisations"),
-        ("scheme", query.scheme, level.schemes, "scheme by scheme", "all schemes"),
+        ("organisation", scope.organisation, level.organisations, "organisation by organisation", "all organisations"),
+        ("scheme", scope.scheme, level.schemes, "scheme by scheme", "all schemes"),
     ):
         if split == Split.EACH and asked is None:
             raise StatsParameterError(
@@ -205,169 +157,72 @@ def check_level(query: StatsQuery, level: StatisticsLevel) -> None:
                 f"{parameter}=, as one {parameter}'s figures are not given to the same client, {why}.",
                 status=403,
             )
-    if query.year_basis != level.year_basis:
+    if query.scope.year_basis != level.year_basis:
         raise StatsParameterError(
             "year_basis",
             f"year_basis: your statistics are in {level.year_basis} years ({level.describe()}); the same hires "
-            f"counted in {query.year_basis} years are not given to the same client, {why}.",
+            f"counted in {query.scope.year_basis} years are not given to the same client, {why}.",
             status=403,
         )
 
 
-@dataclass(frozen=True)
-class PublishedFamily:
-    """What the FOI pack for a scope over all years publishes: each table's shown numbers (None = hidden),
-    margins included. Only shown numbers are kept, so not even the cache holds a hidden count."""
-
-    years: tuple[int, ...]
-    categories: dict[str, tuple[str, ...]]
-    tables: dict[tuple[str, ...], dict[tuple, int | None]]
-
-    def table_for(self, dimensions: set[str]) -> tuple[str, ...] | None:
-        """The smallest table whose dimensions include `dimensions` (its margins are published too)."""
-        fitting = [dims for dims in self.tables if dimensions <= set(dims)]
-        return min(fitting, key=len) if fitting else None
-
-    def value(self, fixed: dict[str, str]) -> int | None:
-        """The published number for some categories fixed (the rest totalled); None if hidden."""
-        if "year" in fixed and fixed["year"] not in self.categories.get("year", ()):
-            return 0  # a year outside the family has no hires in scope: a true zero
-        dims = self.table_for(set(fixed))
-        return self.tables[dims][tuple(fixed.get(dim, TOTAL) for dim in dims)]
-
-
 def published_shapes(measure: str) -> list[tuple[str, ...]]:
-    """Every `by` a disclosure-controlled answer can have: the pack's tables and their margins."""
+    """Every `by` a disclosure-controlled answer can have: the family's tables and their margins."""
     shapes: list[tuple[str, ...]] = []
-    for spec in PACK_TABLES:
-        if ("outcome" in spec.dimensions) != (measure == OUTCOMES):
+    for table in FAMILY_TABLES:
+        if ("outcome" in table.dimensions) != (measure == OUTCOMES):
             continue
-        for size in range(1, len(spec.dimensions) + 1):
-            for shape in itertools.combinations(spec.dimensions, size):
+        for size in range(1, len(table.dimensions) + 1):
+            for shape in itertools.combinations(table.dimensions, size):
                 if shape not in shapes and (measure == HIRES or "outcome" in shape):
                     shapes.append(shape)
     return shapes
 
 
-def published_family(scheme: str | None, organisation: str | None, year_basis: str, rule: Rule) -> PublishedFamily:
-    """The protected family for a scope, cached until records change."""
-
-    def compute() -> PublishedFamily:
-        scope = Scope(scheme=scheme, organisation=organisation, year_basis=year_basis)
-        breakdowns, protected, _ = protected_pack_tables(scope, rule)
-        categories: dict[str, tuple[str, ...]] = {}
-        tables: dict[tuple[str, ...], dict[tuple, int | None]] = {}
-        for table in protected:
-            categories.update(table.breakdown.categories)
-            tables[table.dimensions] = {tuple(key): table.value(key) for key in table_keys(table.breakdown)}
-        years = tuple(int(label[:4]) for label in categories.get("year", ()))
-        return PublishedFamily(years, categories, tables)
-
-    key = f"family:{scheme}:{organisation}:{year_basis}:{rule.threshold}:{rule.rounding_base}"
-    return cached(key, compute)
-
-
-def _year_label(year: int, year_basis: str) -> str:
-    return f"{year}-{(year + 1) % 100:02d}" if year_basis == "financial" else str(year)
-
-
 def answer_published(query: StatsQuery, rule: Rule) -> dict:
-    """The disclosure-controlled answer: rows and total read off the scope's protected family."""
-    if query.organisation is not None:
-        parent = snapshot().parent_code(query.organisation)
-        if parent is not None:
-            raise StatsParameterError(
-                "organisation",
-                f"organisation: published statistics are for whole organisations; {query.organisation} is part of "
-                f"{parent}, so ask for {parent} (a part could be worked out by subtracting the rest).",
-            )
-    family = published_family(query.scheme, query.organisation, query.year_basis, rule)
-    if family.table_for(set(query.by)) is None:
+    """The disclosure-controlled answer: a slice of the scope's published family over all years."""
+    parent = query.scope.parent_organisation
+    if parent is not None:
+        raise StatsParameterError(
+            "organisation",
+            f"organisation: published statistics are for whole organisations; {query.scope.organisation} is part "
+            f"of {parent}, so ask for {parent} (a part could be worked out by subtracting the rest).",
+        )
+    if family_table_for(query.by) is None:
         raise StatsParameterError(
             "by",
             "by: published statistics come as the FOI pack's tables and their totals; choose from "
             f"{'; '.join(','.join(shape) for shape in published_shapes(query.measure))}.",
         )
-    restricted = query.first_year is not None or query.last_year is not None
-    first = query.first_year if query.first_year is not None else min(family.years, default=query.last_year)
-    last = query.last_year if query.last_year is not None else max(family.years, default=query.first_year)
-    years = list(range(first, last + 1)) if restricted and first is not None and last is not None else []
-    # A range that leaves out some of the family's years: figures over it are sums of published yearly figures.
-    slicing = restricted and not set(family.years) <= set(years)
-    if slicing and "year" not in query.by and family.table_for({*query.by, "year"}) is None:
-        raise StatsParameterError(
-            "from", f"from/to: {','.join(query.by)} is only published over all years; add year to by, or drop from/to."
-        )
-
-    def figure(fixed: dict[str, str]) -> int | None:
-        if not slicing or "year" in fixed:
-            return family.value(fixed)
-        inside = [family.value({**fixed, "year": _year_label(year, query.year_basis)}) for year in years]
-        if None not in inside:
-            return sum(inside)
-        # Equally derived from published numbers: the all-years figure less the years outside the range.
-        every_year = family.value(fixed)
-        outside = [
-            family.value({**fixed, "year": _year_label(year, query.year_basis)})
-            for year in family.years
-            if year not in years
-        ]
-        return None if every_year is None or None in outside else every_year - sum(outside)
-
-    row_categories = [
-        [_year_label(year, query.year_basis) for year in years]
-        if dim == "year" and restricted
-        else family.categories[dim]
-        for dim in query.by
-    ]
-    rows = []
-    for combination in itertools.product(*row_categories):
-        fixed = dict(zip(query.by, combination, strict=True))
-        rows.append(_row(fixed, figure(fixed)))
-    total = figure({})
-    return _response(query, rows, total, rule)
+    family = published_family(query.scope.all_years(), rule)
+    return _response(query, family.slice(query.by, query.scope.first_year, query.scope.last_year), rule)
 
 
 def answer_exact(query: StatsQuery) -> dict:
     """Exact counts (for staff of the organisation, already checked), straight from the breakdown service."""
 
     def compute() -> dict:
-        scope = Scope(
-            scheme=query.scheme,
-            organisation=query.organisation,
-            year_basis=query.year_basis,
-            first_year=query.first_year,
-            last_year=query.last_year,
-        )
         count = count_outcomes if query.measure == OUTCOMES else count_hires
-        breakdown = count(scope, query.by)
-        return _response(query, breakdown.rows(), breakdown.total, None)
+        return _response(query, Slice.exact(count(query.scope, query.by)), None)
 
     return cached(query.cache_key(), compute)
 
 
-def _row(fixed: dict, count: int | None) -> dict:
-    row = {**fixed, "count": count}
-    if count is None:
-        row["suppressed"] = True
-    return row
-
-
-def _response(query: StatsQuery, rows: list[dict], total: int | None, rule: Rule | None) -> dict:
+def _response(query: StatsQuery, answer: Slice, rule: Rule | None) -> dict:
     return {
         "by": list(query.by),
-        "year_basis": query.year_basis,
+        "year_basis": query.scope.year_basis,
         "threshold": rule.threshold if rule else None,
         "exact": rule is None,
         "rule": rule.describe() if rule else None,
-        "rows": rows,
-        "total": {"count": total} if total is not None else {"count": None, "suppressed": True},
+        "rows": answer.rows(),
+        "total": answer.total_row(),
     }
 
 
 def answer(params: Mapping, measure: str, user) -> dict:
     """The statistics a user asked for: exact if they may and asked, disclosure-controlled (for a scope of
-    their level) otherwise. Raises StatsParameterError naming the parameter at fault."""
+    their level) otherwise. Raises StatsParameterError or BreakdownError naming the parameter at fault."""
     level = StatisticsLevel.for_user(user)
     query = parse_query(params, measure, default_year_basis=level.year_basis)
     check_exact_allowed(query, user)

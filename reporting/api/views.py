@@ -1,17 +1,19 @@
 """GET /api/v1/stats/hires/ and /api/v1/stats/outcomes/: thin views over reporting.api.statistics."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from careleavers.api_common import PerUserThrottle, StatsThrottle
-from reporting.breakdowns import DIMENSIONS, MAX_DIMENSIONS, YEAR_BASES, BreakdownError
+from reporting.breakdowns import LAST_POSSIBLE_YEAR, MAX_DIMENSIONS, BreakdownError
+from reporting.dimensions import DIMENSIONS, YEAR_BASES
 
 from . import statistics
 from .serializers import StatsErrorSerializer, StatsResponseSerializer
 
-YEAR = {"type": "integer", "minimum": statistics.FIRST_POSSIBLE_YEAR, "maximum": statistics.LAST_POSSIBLE_YEAR}
+YEAR = {"type": "integer", "minimum": settings.PUBLISHED_FIRST_YEAR, "maximum": LAST_POSSIBLE_YEAR}
 PARAMETERS = [
     OpenApiParameter(
         "by",
@@ -42,7 +44,12 @@ PARAMETERS = [
         description="Calendar or financial; by default your statistics level's (calendar unless set otherwise). "
         "Disclosure-controlled answers come in that year basis only.",
     ),
-    OpenApiParameter("from", YEAR, description="First year (of a financial year: 2023 for 2023-24)."),
+    OpenApiParameter(
+        "from",
+        YEAR,
+        description="First year (of a financial year: 2023 for 2023-24). Hires are counted from the first year "
+        "published (the minimum): a start date recorded before it is taken to be a mistake and not counted.",
+    ),
     OpenApiParameter("to", YEAR, description="Last year."),
     OpenApiParameter(
         "exact", OpenApiTypes.BOOL, description="Exact counts: staff of the organisation asked about only."

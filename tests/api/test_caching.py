@@ -4,7 +4,7 @@ import threading
 import time
 
 from placements.caching import bump_records_version
-from reporting.api.caching import cached
+from reporting.caching import cached
 
 
 def test_a_burst_of_misses_computes_once_and_everyone_gets_the_answer():

@@ -6,9 +6,12 @@ import io
 import openpyxl
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from reporting.models import ClarificationPause, FoiRequest, FoiStatus
+from reporting import foi
+from reporting.models import ClarificationPause, FoiRequest, FoiStatus, HolidayOverride
 from schemes.models import Scheme
 from schemes.services import set_up_user
 from tests.factories import OrganisationFactory, PlacementFactory
@@ -140,6 +143,44 @@ def test_only_the_schemes_owner_can_answer_for_the_whole_scheme(as_user, world):
         response.content.decode()
     )
     assert not FoiRequest.objects.exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_request_for_years_before_those_published_is_refused(as_user, world):
+    response = as_user("ons_foi").post("/foi/new/", request_form(organisation=world.ons.pk, first_year="1999"))
+    assert 'href="#id_first_year">The first year must be between 2000 and 2026' in response.content.decode()
+    assert not FoiRequest.objects.exists()
+
+
+def test_logging_a_request_checks_its_rules_whichever_door_it_comes_by(world):
+    """The service the page uses: a request that breaks a rule, or is logged for another organisation than the
+    officer's, is refused with the field named, and nothing is saved."""
+    clis = Scheme.objects.get(code="CLIS")
+    whole_clis = FoiRequest(
+        reference="FOI-2025-0001", received_on=DEC_19, questions="How many?", organisation=world.ons, scheme=clis
+    )
+    whole_clis.whole_scheme = True
+    with pytest.raises(ValidationError) as refused:
+        foi.log_request(whole_clis, by=world.ons_foi)
+    assert refused.value.message_dict["whole_scheme"] == [
+        f"Only {clis.owner.name}, which runs CLIS, can answer for every organisation on it"
+    ]
+    for_dwp = FoiRequest(reference="FOI-2025-0002", received_on=DEC_19, questions="How many?", organisation=world.dwp)
+    with pytest.raises(ValidationError) as refused:
+        foi.log_request(for_dwp, by=world.ons_foi)
+    assert "organisation" in refused.value.message_dict
+    assert not FoiRequest.objects.exists()
+    logged = foi.log_request(
+        FoiRequest(reference="FOI-2025-0003", received_on=DEC_19, questions="How many?", organisation=world.ons),
+        by=world.ons_foi,
+    )
+    assert (logged.pk, logged.created_by) == (FoiRequest.objects.get().pk, world.ons_foi)
+    with pytest.raises(ValidationError) as refused:
+        foi.log_request(
+            FoiRequest(reference="foi-2025-0003", received_on=DEC_19, questions="Again?", organisation=world.ons),
+            by=world.ons_foi,
+        )
+    assert "reference" in refused.value.message_dict
 
 
 def test_officers_see_only_their_organisations_requests(as_user, world):
@@ -349,6 +390,20 @@ def test_administrators_keep_the_holiday_overrides_in_the_admin(as_user):
     assert response.status_code == 302
     assert "State occasion" in client.get("/admin/reporting/holidayoverride/").content.decode()
     assert as_user("ons_foi").get("/admin/reporting/holidayoverride/").status_code == 403
+
+
+def test_reading_a_holiday_overrides_history_does_not_let_a_reader_change_it(client, world):
+    reader = set_up_user("calendar_reader", "manager", ["ONS"], password=world.password)
+    reader.user_permissions.add(Permission.objects.get(codename="view_holidayoverride"))
+    override = HolidayOverride.objects.create(date=D(2026, 6, 1), name="State occasion")
+    version = override.history.get()
+    url = reverse("admin:reporting_holidayoverride_simple_history", args=[override.pk, version.history_id])
+    client.force_login(reader)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"date": "2026-06-02", "name": "Moved by a reader", "kind": "add"})
+    assert response.status_code == 403
+    override.refresh_from_db()
+    assert (override.date, override.name) == (D(2026, 6, 1), "State occasion")
 
 
 def test_the_cost_limit_is_lower_outside_central_government(world):

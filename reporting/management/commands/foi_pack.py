@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting.breakdowns import YEAR_BASES, BreakdownError, Scope
+from reporting.breakdowns import BreakdownError, Scope
+from reporting.dimensions import YEAR_BASES
 from reporting.disclosure import DisclosureError
 from reporting.foi import scope_of
 from reporting.models import FoiRequest
@@ -54,10 +55,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{request} is not in the FOI register: the reference is shown on the Cover only.")
         path = Path(out)
         path.write_bytes(pack.content)
-        hidden = sum(len(table.hidden) for table in pack.tables)
+        family = pack.family
+        hidden = sum(table.hidden_count for table in family.tables)
         self.stdout.write(
-            f"Wrote {path} ({scope.describe()}): {len(pack.tables)} tables, {hidden} cells shown as "
-            f"{pack.tables[0].rule.symbol}; disclosure audit passed for {len(pack.audit.hidden_cells)} hidden values."
+            f"Wrote {path} ({family.scope.describe()}): {len(family.tables)} tables, {hidden} cells shown as "
+            f"{family.rule.symbol}; disclosure audit passed for {family.hidden_values_audited} hidden values."
         )
 
     @staticmethod

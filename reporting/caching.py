@@ -1,6 +1,6 @@
-"""Cached statistics.
+"""Cached published families and statistics answers.
 
-Every cached answer's key carries the *records version* (`placements.caching`): any change to a record or to
+Every cached value's key carries the *records version* (`placements.caching`): any change to a record or to
 the reference data a breakdown groups by replaces it, so the next request computes afresh (old entries simply
 expire). See docs/decisions/0052.
 """
