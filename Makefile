@@ -41,7 +41,7 @@ run: install frontend
 
 ## test: install what the tests need, then run the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: install-dev frontend
-	$(PY) -m pytest
+	$(PY) -m pytest $(or $(PYTEST_ARGS),-n auto)  # PYTEST_ARGS="-n 0": in one process
 
 ## lint: ruff lint and format check, and no model change without a migration
 lint: install-dev

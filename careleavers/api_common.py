@@ -1,61 +1,13 @@
-"""Pieces every API endpoint shares: pagination and per-user (so per-token) throttling.
+"""Pieces every API endpoint shares: pagination, filtering and per-user (so per-token) throttling.
 
 The apps' API modules (schemes.api, placements.api, reporting.api) build on these; settings name them in
 REST_FRAMEWORK so a view gets them without asking.
 """
 
-import functools
-
-from django.contrib.auth import get_user_model
-from django.db import connections, router
-from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
-
-from careleavers.db import prepared
-from schemes.backends import access_columns_sql, keep_access
-
-
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, the token's user read by one written-out statement along with their
-    permissions and memberships (`schemes.backends.access_columns_sql`), which every API request then checks
-    without a query of its own. Built by the ORM, the user alone cost 0.3 of its 0.45 ms of CPU; the three
-    statements were three round trips. On PostgreSQL the statement is prepared once per connection
-    (careleavers.db): planning it was most of its database time. Same answers: an unknown key or an inactive
-    user is refused with DRF's messages."""
-
-    def authenticate_credentials(self, key):
-        connection = connections[router.db_for_read(Token)]
-        sql = prepared(connection, "token_user", _token_user_sql(connection.alias), 1)
-        users = list(get_user_model().objects.raw(sql, [key]))
-        if not users:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user = users[0]
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        keep_access(user, user.access_permissions, user.access_memberships)
-        return user, Token(key=key, user=user, created=user.token_created)
-
-
-@functools.cache
-def _token_user_sql(alias: str) -> str:
-    """The token's user, the token's creation time, and the user's permissions and memberships, by the token's
-    key: one statement, the same for the life of the process, so it is prepared once per connection."""
-    connection = connections[alias]
-    User = get_user_model()
-    quote = connection.ops.quote_name
-    user_id = f"u.{quote(User._meta.pk.column)}"
-    columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
-    return (
-        f"SELECT {columns}, t.{quote('created')} AS token_created, {access_columns_sql(connection, user_id)} "
-        f"FROM {quote(User._meta.db_table)} u "
-        f"JOIN {quote(Token._meta.db_table)} t ON t.{quote('user_id')} = {user_id} "
-        f"WHERE t.{quote('key')} = %s"
-    )
 
 
 class Pagination(PageNumberPagination):
@@ -68,8 +20,8 @@ class Pagination(PageNumberPagination):
 
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend, which leaves the filter set out when a request names none of its filters (most
-    pages of records): building one copies every filter and form field, about 1 ms of such a request, to
-    filter nothing. With none of its parameters given, a filter set returns the queryset it was given."""
+    pages of records): building one copies every filter and form field, to filter nothing (BENCHMARKS.md
+    "API"). With none of its parameters given, a filter set returns the queryset it was given."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
@@ -91,8 +43,8 @@ class _BucketedHistory(SimpleRateThrottle):
     """DRF's throttle with a history of constant size.
 
     DRF keeps the time of every request in the window (up to 5000 for 5000/hour) and reads and writes the whole
-    list in the cache on every request: 45 KB pickled both ways for a busy client, and far more at the high
-    rates of a load test, where it became the largest cost of a request. Here the window is cut into
+    list in the cache on every request, which grows with the rate until it is the largest cost of a request
+    (BENCHMARKS.md "API"). Here the window is cut into
     `BUCKETS` slices, each kept as (slice, requests in it): at most 61 pairs. A slice counts until its *end*
     is a whole window old, so a request is counted up to one slice (a minute of an hour) longer than DRF
     would: never more than `num_requests` in any window, as before."""

@@ -79,9 +79,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'careleavers.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
-# Serving, each process keeps its connection for a minute instead of opening one per request (and the statements
-# careleavers.db prepares on it); a kept connection is checked before a request reuses it. The development
-# server (DEBUG) starts a thread per request, so there each request opens its own.
+# Serving, each process keeps its connection for a minute instead of opening one per request; a kept connection
+# is checked before a request reuses it. Nothing is kept on a connection between transactions (no prepared
+# statements), so a transaction-mode pooler (PgBouncer) may stand in between. The development server (DEBUG)
+# starts a thread per request, so there each request opens its own.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -90,7 +91,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # embedded default: a file-system broker and a file-based cache that web, worker and beat all share.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "careleavers.cache.RedisCache", "LOCATION": REDIS_URL}}  # reuses its client
+    # django-redis: one redis-py client per process, kept (docs/decisions/0057).
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
@@ -120,8 +122,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's ModelBackend, reading a user's own and group permissions in one query (schemes/backends.py).
-AUTHENTICATION_BACKENDS = ["schemes.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "logged_out"  # the "You have signed out" page
@@ -164,7 +164,7 @@ if not DEBUG:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "careleavers.api_common.TokenAuthentication",  # DRF's, with one written-out query
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

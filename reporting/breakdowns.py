@@ -214,15 +214,14 @@ NESTING_LEVELS = 6
 
 
 def organisation_and_units(code: str) -> list[int]:
-    """The ids of the organisation with this code and of those nested under it, in one query. Raises a
-    BreakdownError if the code is unknown."""
-    match = Q()
-    for depth in range(NESTING_LEVELS):
-        match |= Q(**{"parent__" * depth + "code__iexact": code})
-    ids = sorted(Organisation.objects.filter(match).values_list("pk", flat=True))
-    if not ids:
+    """The ids of the organisation with this code (matched ignoring case) and of those nested under it, to any
+    depth, from the organisation tree (`Organisation.objects.tree`). Raises a BreakdownError if the code is
+    unknown."""
+    tree = Organisation.objects.tree()
+    organisation = tree.id_of(code)
+    if organisation is None:
         raise BreakdownError("organisation", f"unknown organisation {code!r}.")
-    return ids
+    return sorted(tree.descendant_ids([organisation]))
 
 
 def _placements_of(scope: ResolvedScope):

@@ -2,7 +2,7 @@
 
 Every cached value's key carries the *records version* (`placements.caching`): any change to a record or to
 the reference data a breakdown groups by replaces it, so the next request computes afresh (old entries simply
-expire). See docs/decisions/0052.
+expire). See docs/decisions/0052 and 0057.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from placements.caching import versioned_key, writes_pending
+from careleavers.versioned_cache import share
+from placements.caching import versioned_key
 
 T = TypeVar("T")
 
@@ -24,8 +25,6 @@ def cached(key: str, compute: Callable[[], T]) -> T:
 
     When many requests miss the same key at once (a burst after a change), one computes while the others
     wait for its answer, for up to `STATS_COMPUTE_WAIT_SECONDS`, instead of all counting the same thing."""
-    if writes_pending():  # this transaction's own changes, not yet everyone's: nothing to share
-        return compute()
     full_key = versioned_key(f"stats:{key}")
     value = cache.get(full_key)
     if value is not None:
@@ -40,7 +39,7 @@ def cached(key: str, compute: Callable[[], T]) -> T:
                 return value
     try:
         value = compute()
-        cache.set(full_key, value, timeout=settings.STATS_CACHE_SECONDS)
+        share(full_key, value, timeout=settings.STATS_CACHE_SECONDS)  # once this transaction commits
     finally:
         cache.delete(lock_key)
     return value

@@ -13,4 +13,4 @@ class SchemesConfig(AppConfig):
 
         # Without a sender: it must run after the other apps' permissions exist.
         post_migrate.connect(sync_role_groups, dispatch_uid="schemes.sync_role_groups")
-        reference.connect()  # process-local reference data goes stale when reference rows change
+        reference.connect()  # what the cache keeps of reference data goes stale when reference rows change

@@ -6,13 +6,23 @@ Reference data is small (hundreds of rows) and edited by administrators; everyth
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from careleavers.versioned_cache import Version, get_or_compute
+
 from .choices import GradeFramework, OrganisationKind, Region, Role, SchemeKind, TargetKind
+
+# Replaced whenever an Organisation, Location, Grade or Scheme is saved or deleted (schemes/reference.py
+# connects it), so what is kept of reference data in the shared cache is never read again once it changed.
+REFERENCE_VERSION = Version("reference")
+# What is kept of reference data is also dropped after this long: the bound on staleness, should some write
+# bypass the model signals (a raw UPDATE of a reference table).
+REFERENCE_SECONDS = 300
 
 
 def normalise_name(value: str) -> str:
@@ -20,13 +30,59 @@ def normalise_name(value: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(value).lower())
 
 
-class OrganisationQuerySet(models.QuerySet):
-    def descendant_ids(self, roots) -> set[int]:
-        """Ids of the given organisations and everything nested under them, walked in the process's reference
-        snapshot of the organisation tree (schemes/reference.py), so no query once the snapshot is built."""
-        from .reference import snapshot
+class OrganisationTree:
+    """Every organisation's code and parent: the one place the nesting of organisations is walked (a record
+    scope, a filter, a statistics scope, the check that nothing sits inside itself), to any depth.
 
-        return snapshot().descendant_ids({org.pk if isinstance(org, Organisation) else int(org) for org in roots})
+    Built from plain dicts, as kept in the cache (`OrganisationQuerySet.tree`)."""
+
+    def __init__(self, codes: dict[int, str], parents: dict[int, int | None]):
+        self.codes = codes
+        self.parents = parents
+        self.children: dict[int, list[int]] = {}
+        for pk, parent in parents.items():
+            if parent is not None:
+                self.children.setdefault(parent, []).append(pk)
+        self._ids = {code.upper(): pk for pk, code in codes.items()}
+
+    def descendant_ids(self, roots: Iterable[int]) -> set[int]:
+        """The given organisations and everything nested under them."""
+        found = set(roots)
+        frontier = list(found)
+        while frontier:
+            frontier = [child for pk in frontier for child in self.children.get(pk, ()) if child not in found]
+            found.update(frontier)
+        return found
+
+    def ancestor_ids(self, pk: int | None) -> list[int]:
+        """`pk` and the organisations it sits in, nearest first (stopping should the rows hold a loop)."""
+        chain: list[int] = []
+        while pk is not None and pk not in chain:
+            chain.append(pk)
+            pk = self.parents.get(pk)
+        return chain
+
+    def id_of(self, code: str) -> int | None:
+        """The organisation with this code, matched ignoring case (None: no such organisation)."""
+        return self._ids.get(code.upper())
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def tree(self, version: str | None = None) -> OrganisationTree:
+        """Every organisation's code and parent, kept in the shared cache under the reference version (the
+        current one, or `version` as read by a caller): a cache read instead of a query wherever the nesting
+        is walked (careleavers/versioned_cache.py)."""
+        key = f"reference:{version or REFERENCE_VERSION.token()}:organisations"
+        return OrganisationTree(*get_or_compute(key, self.tree_maps, timeout=REFERENCE_SECONDS))
+
+    def tree_maps(self) -> tuple[dict[int, str], dict[int, int | None]]:
+        """What `tree` keeps, read from the database: ids to codes, and ids to parents' ids."""
+        rows = Organisation.objects.order_by().values_list("pk", "code", "parent_id")
+        return {pk: code for pk, code, _ in rows}, {pk: parent for pk, _, parent in rows}
+
+    def descendant_ids(self, roots) -> set[int]:
+        """Ids of the given organisations and everything nested under them."""
+        return self.tree().descendant_ids({org.pk if isinstance(org, Organisation) else int(org) for org in roots})
 
 
 class Organisation(models.Model):
@@ -47,11 +103,12 @@ class Organisation(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self):
-        ancestor = self.parent
-        while ancestor is not None:
-            if ancestor.pk == self.pk and self.pk is not None:
-                raise ValidationError({"parent": "An organisation cannot sit inside itself."})
-            ancestor = ancestor.parent
+        if self.pk is None or self.parent_id is None:
+            return
+        # As this transaction sees the rows (a check of a write), not as they were kept in the cache.
+        tree = OrganisationTree(*Organisation.objects.tree_maps())
+        if self.pk in tree.ancestor_ids(self.parent_id):
+            raise ValidationError({"parent": "An organisation cannot sit inside itself."})
 
 
 class Location(models.Model):
@@ -183,27 +240,17 @@ class MembershipQuerySet(models.QuerySet):
         """Organisations (with everything nested under them) where `user` holds one of `roles`.
 
         A request asks this several times (which records, which of them editable, which schemes administered):
-        the user's memberships are read once per request (one query), and the organisation tree comes from the
-        process's reference snapshot (schemes/reference.py), so the calls after the first cost no query."""
-        from .reference import snapshot
-
+        the user's memberships are read once per user object, as Django keeps a user's permissions on the
+        object (a request has its own: fetch the user again to see memberships changed since), and the tree
+        comes from the cache (`Organisation.objects.tree`)."""
         if user is None or not user.is_authenticated:
             return set()
-        memberships = self._for_request(
-            user, lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
-        )
-        return snapshot().descendant_ids({organisation for organisation, role in memberships if role in roles})
-
-    def keep_for_request(self, user, memberships: list[tuple[int, str]]) -> None:
-        """Keep `user`'s memberships, as (organisation id, role) pairs read along with the user, for the current
-        request, so `organisation_ids` asks no query of its own (the API's token authentication does this)."""
-        self._for_request(user, lambda: memberships)
-
-    @staticmethod
-    def _for_request(user, read):
-        from .reference import per_request
-
-        return per_request(user, "memberships", read)
+        memberships = getattr(user, "memberships_held", None)
+        if memberships is None:
+            memberships = list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
+            user.memberships_held = memberships
+        roots = {organisation for organisation, role in memberships if role in roles}
+        return Organisation.objects.tree().descendant_ids(roots) if roots else set()
 
 
 class Membership(models.Model):

@@ -5,14 +5,15 @@ each role: `ons_hr`, `ons_manager`, `ons_foi`, `ons_api`, `dwp_hr`, `dfe_scheme_
 """
 
 import importlib
+import uuid
 from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 
 from schemes.models import Organisation
-from schemes.reference import forget_for_tests
 from schemes.services import set_up_user
 
 PASSWORD = "correct-horse-battery-staple"
@@ -25,10 +26,21 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def reference_snapshot_per_test():
-    """A test's reference writes roll back with it: no process-local snapshot of them may outlive the test."""
+def own_cache(settings):
+    """Each test its own empty cache (cached counts, statistics, reference data, throttle histories), so tests
+    running at once (`pytest -n`) or one after another never read each other's entries: on Redis when REDIS_URL
+    is set, under a key prefix of its own, deleted afterwards; otherwise in memory."""
+    if settings.REDIS_URL:
+        backend = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": settings.REDIS_URL}
+    else:
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    settings.CACHES = {"default": {**backend, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    own = caches["default"]  # kept for the end: a test may set CACHES itself
     yield
-    forget_for_tests()
+    if settings.REDIS_URL:
+        own.delete_pattern("*")  # django-redis: the keys under this test's prefix only
+    else:
+        own.clear()
 
 
 @pytest.fixture(autouse=True)

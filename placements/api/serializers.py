@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
+import operator
+from collections import namedtuple
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import serializers
@@ -45,9 +50,9 @@ class _RequestUserMixin:
 class ReferenceCodeField(serializers.SlugRelatedField):
     """A reference (organisation, scheme, location, grade) by its code or name, in and out.
 
-    Reading maps the stored id through the process's reference snapshot (schemes/reference.py: id-to-code
-    tables kept until reference data changes), so a page of records needs neither a join per reference table
-    (they made the list query several times slower on a million placements) nor a query per table."""
+    Reading maps the stored id through the answer's reference snapshot (schemes/reference.py: id-to-code maps
+    kept in the cache until reference data changes), so a page of records needs neither a join per reference
+    table (they made the list query several times slower on a million placements) nor a query per table."""
 
     def get_attribute(self, instance):
         return getattr(instance, instance._meta.get_field(self.source_attrs[-1]).attname)
@@ -65,11 +70,11 @@ def request_snapshot(context: dict):
 
 
 def reference_code(model, pk: int | None, context: dict) -> str | None:
-    """The code (or name, for locations) of one reference row, from the snapshot the request holds."""
+    """The code (or name, for locations) of one reference row, from the snapshot the answer holds."""
     if pk is None:
         return None
     code = request_snapshot(context).codes(model).get(pk)
-    if code is None:  # created since the snapshot was taken (its commit bumps the version for the next request)
+    if code is None:  # created since the snapshot was read (its commit replaces the version for the next answer)
         code = getattr(model.objects.get(pk=pk), "name" if model is Location else "code")
     return code
 
@@ -187,57 +192,87 @@ class PlacementSerializer(FullCleanSerializer):
         return placement.status_on()
 
     @cached_property
-    def _today(self) -> datetime.date:
-        return timezone.localdate()
-
-    @cached_property
-    def _timezone(self) -> datetime.tzinfo:
-        return timezone.get_current_timezone()
-
-    @cached_property
-    def _code_maps(self) -> tuple[dict[int, str], ...]:
-        """Id-to-code maps of organisations, schemes, locations and grades, looked up once per page, not per row."""
-        reference = request_snapshot(self.root.context)
-        return tuple(reference.codes(model) for model in (Organisation, Scheme, Location, Grade))
+    def _shown_as(self) -> list[tuple[str, Callable]]:
+        """Each output key with what shows it from a row, worked out once per answer, not once per row."""
+        context = self.root.context
+        reference, today = request_snapshot(context), timezone.localdate()
+        zone = timezone.get_current_timezone()
+        shown_as = []
+        for key, kind, model, column in placement_layout().shown:
+            value = None if column is None else operator.itemgetter(column)
+            if kind == "status":
+                shown_as.append((key, lambda row: row.status_on(today)))
+            elif kind == "code":
+                shown_as.append((key, _code_shower(value, reference.codes(model), model, context)))
+            elif kind == "date":
+                shown_as.append((key, lambda row, value=value: _iso_date(value(row))))
+            elif kind == "datetime":
+                shown_as.append((key, lambda row, value=value: _iso_datetime(value(row), zone)))
+            else:
+                shown_as.append((key, value))
+        return shown_as
 
     def to_representation(self, placement):
-        """What the fields above give (tests/api compare the two), written out: walking DRF's 21 fields took
-        15 ms of a 50-row page's 25. A page's rows come as PlacementRow (columns, and the candidate's reference read
-        with them); a single placement (one read, or a write's answer) as a model instance."""
-        if isinstance(placement, Placement):
-            candidate_reference = placement.candidate.reference
-        else:  # a PlacementRow of a page (placements/api/views.py)
-            candidate_reference = placement.candidate_reference
-        organisations, schemes, locations, grades = self._code_maps
-        context, zone = self.root.context, self._timezone
-        return {
-            "id": placement.pk,
-            "candidate": placement.candidate_id,
-            "candidate_reference": candidate_reference,
-            "organisation": _code(organisations, Organisation, placement.organisation_id, context),
-            "scheme": _code(schemes, Scheme, placement.scheme_id, context),
-            "business_unit": placement.business_unit,
-            "location": _code(locations, Location, placement.location_id, context),
-            "grade": _code(grades, Grade, placement.grade_id, context),
-            "referred_on": _iso_date(placement.referred_on),
-            "applied_on": _iso_date(placement.applied_on),
-            "offered_on": _iso_date(placement.offered_on),
-            "clearance_requested_on": _iso_date(placement.clearance_requested_on),
-            "clearance_granted_on": _iso_date(placement.clearance_granted_on),
-            "started_on": _iso_date(placement.started_on),
-            "planned_end_on": _iso_date(placement.planned_end_on),
-            "ended_on": _iso_date(placement.ended_on),
-            "status": placement.status_on(self._today),
-            "latest_outcome": placement.latest_outcome,
-            "latest_outcome_on": _iso_date(placement.latest_outcome_on),
-            "created_at": _iso_datetime(placement.created_at, zone),
-            "updated_at": _iso_datetime(placement.updated_at, zone),
-        }
+        """What the declared fields give (tests/api compare the two), written out from a plain row: walking DRF's
+        fields for every row was most of a page's time (BENCHMARKS.md "API"). A page's rows come as
+        `placement_layout().row`s (placements/api/views.py); a single placement (one read, or a write's answer)
+        as a model instance."""
+        layout = placement_layout()
+        row = placement if isinstance(placement, layout.row) else layout.row_of(placement)
+        return {key: show(row) for key, show in self._shown_as}
 
 
-def _code(codes: dict[int, str], model, pk: int | None, context: dict) -> str | None:
-    """A reference's code from a map the serializer looked up once (a row created since is looked up itself)."""
-    return codes[pk] if pk in codes else reference_code(model, pk, context)
+def _code_shower(value: Callable, codes: dict[int, str], model, context: dict) -> Callable:
+    """A reference's code from a map looked up once per answer (a row created since is looked up itself)."""
+
+    def show(row):
+        pk = value(row)
+        return codes[pk] if pk in codes else reference_code(model, pk, context)
+
+    return show
+
+
+class PlacementLayout:
+    """PlacementSerializer's declared fields (its `Meta.fields`, the one list) as a page reads and shows them:
+    the ORM lookups of a page's query, one per field but `status` (worked out from the dates), the plain row
+    type they fill, and for each output key its kind and column. Worked out once per process."""
+
+    def __init__(self, fields):
+        self.shown: list[tuple[str, str, type[models.Model] | None, int | None]] = []  # key, kind, model, column
+        self.lookups: list[str] = []
+        names, getters = [], []
+        for key in PlacementSerializer.Meta.fields:
+            field = fields[key]
+            if isinstance(field, serializers.SerializerMethodField):  # status
+                self.shown.append((key, "status", None, None))
+                continue
+            model = None
+            if isinstance(field, serializers.RelatedField):
+                attribute = Placement._meta.get_field(field.source).attname
+                kind = "code" if isinstance(field, ReferenceCodeField) else "value"
+                model = field.queryset.model if kind == "code" else None
+            else:
+                attribute = field.source
+                kind = {serializers.DateTimeField: "datetime", serializers.DateField: "date"}.get(type(field), "value")
+            self.shown.append((key, kind, model, len(names)))
+            names.append(key)
+            self.lookups.append(attribute.replace(".", "__"))
+            getters.append(operator.attrgetter(attribute))
+        self.row = type(
+            "PlacementRow",
+            (namedtuple("PlacementRow", names),),
+            {"__slots__": (), "status_on": Placement.status_on, "pk": property(operator.attrgetter("id"))},
+        )
+        self._getters = getters
+
+    def row_of(self, placement: Placement):
+        """A model instance (one read, a write's answer) as a page's row."""
+        return self.row(*(getter(placement) for getter in self._getters))
+
+
+@functools.cache
+def placement_layout() -> PlacementLayout:
+    return PlacementLayout(PlacementSerializer(context={}).fields)
 
 
 def _iso_date(value: datetime.date | None) -> str | None:

@@ -1,25 +1,19 @@
 """Records endpoints: every list starts from `for_user`, so each client sees only what it may see."""
 
-import functools
-from collections import namedtuple
-
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import ProtectedError, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import ProtectedError
 from django.utils.functional import cached_property
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from careleavers.api_common import Pagination
-from careleavers.db import prepared
 from placements.audit import record_read, record_reads
 from placements.caching import cached_count
 from placements.filtersets import CandidateFilterSet, OutcomeFilterSet, PlacementFilterSet
 from placements.models import Candidate, Outcome, Placement, RecordAccess
 
 from .permissions import RecordPermissions
-from .serializers import CandidateSerializer, OutcomeSerializer, PlacementSerializer
+from .serializers import CandidateSerializer, OutcomeSerializer, PlacementSerializer, placement_layout
 
 
 class CountCachedPaginator(Paginator):
@@ -82,57 +76,12 @@ class CandidateViewSet(_RecordViewSet):
         return Candidate.objects.for_user(self.request.user)
 
 
-PLACEMENT_ROW_COLUMNS = (
-    "id",
-    "candidate_id",
-    "organisation_id",
-    "scheme_id",
-    "business_unit",
-    "location_id",
-    "grade_id",
-    "referred_on",
-    "applied_on",
-    "offered_on",
-    "clearance_requested_on",
-    "clearance_granted_on",
-    "started_on",
-    "planned_end_on",
-    "ended_on",
-    "latest_outcome",
-    "latest_outcome_on",
-    "created_at",
-    "updated_at",
-)
-
-
-class PlacementRow(namedtuple("PlacementRow", (*PLACEMENT_ROW_COLUMNS, "candidate_reference"))):
-    """A placement of a page as it is shown: its columns and its candidate's reference as the database gave
-    them, a tuple instead of a model instance (building 50 of those cost about 1 ms of a page, setting 20
-    attributes on each of 50 objects 0.1 ms). PlacementSerializer shows these and model instances alike."""
-
-    __slots__ = ()
-    status_on = Placement.status_on
-
-    @property
-    def pk(self):
-        return self.id
-
-
 class IdsFirstPaginator(CountCachedPaginator):
-    """A page found as ids first, then those rows read by primary key.
+    """A page found as ids first, then those rows read by primary key, as plain rows (`placement_layout`).
 
     The ids come from the scoped, filtered and ordered query alone, which PostgreSQL answers from the
     (organisation, id) index without visiting the table, however deep the page; reading every column there
-    instead made it visit each row the OFFSET skips (1,000 for page 20 of 50). That query is built and compiled
-    by the ORM once: its SQL is the cached count's key, and with a LIMIT and OFFSET the page's ids."""
-
-    @cached_property
-    def _ids_sql(self) -> tuple[str, tuple]:
-        return self.object_list.values_list("pk", flat=True).query.sql_with_params()
-
-    @cached_property
-    def count(self):
-        return cached_count(self.object_list, sql_with_params=self._ids_sql)
+    instead made it visit each row the OFFSET skips (BENCHMARKS.md "API")."""
 
     def page(self, number):
         number = self.validate_number(number)
@@ -140,41 +89,11 @@ class IdsFirstPaginator(CountCachedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        connection = connections[self.object_list.db]
-        sql, params = self._ids_sql
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} {connection.ops.limit_offset_sql(bottom, top)}", params)
-            ids = [pk for (pk,) in cursor.fetchall()]
-        rows = {row.id: row for row in map(PlacementRow._make, _rows_of(connection, ids))}
-        return self._get_page([rows[pk] for pk in ids], number, self)
-
-
-@functools.cache
-def _page_rows() -> QuerySet:
-    """The SELECT of a page's rows, built once per process and filtered by each page's ids (a QuerySet's filter
-    leaves the one it copies as it was, so threads may share it)."""
-    return Placement.objects.order_by().values_list(*PLACEMENT_ROW_COLUMNS, "candidate__reference")
-
-
-@functools.cache
-def _page_rows_sql(alias: str) -> str:
-    """On PostgreSQL, the rows' SELECT compiled once per process with the page's ids as its one parameter (an
-    array), and prepared once per connection: building and compiling it cost 0.8 ms of every page's CPU, more
-    than running it, and planning it 0.3 ms of PostgreSQL's. PostgreSQL gives dates and times as Python's own,
-    so the rows need none of the ORM's conversions."""
-    ids = RawSQL("SELECT unnest(%s::bigint[])", [[]])
-    sql, (_ids,) = _page_rows().using(alias).filter(pk__in=ids).query.sql_with_params()  # the ids, nothing else
-    return sql
-
-
-def _rows_of(connection, ids: list[int]) -> list[tuple]:
-    """The page's rows in PlacementRow's column order, in any order of ids."""
-    if connection.vendor != "postgresql":  # SQLite (the embedded default) needs the ORM's date conversions
-        return list(_page_rows().using(connection.alias).filter(pk__in=ids))
-    sql = prepared(connection, "placement_page_rows", _page_rows_sql(connection.alias), 1)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ids])
-        return cursor.fetchall()
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        layout = placement_layout()
+        rows = Placement.objects.filter(pk__in=ids).order_by().values_list(*layout.lookups)
+        by_id = {row.id: row for row in map(layout.row._make, rows)}
+        return self._get_page([by_id[pk] for pk in ids], number, self)
 
 
 class PlacementPagination(RecordPagination):

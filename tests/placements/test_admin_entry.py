@@ -246,7 +246,7 @@ def test_the_changelist_query_count_does_not_grow_with_the_number_of_records(cli
     url = reverse(f"admin:placements_{model}_changelist")
     client.force_login(world.ons_hr)
     _add_placements(world, 10)
-    _changelist_queries(client, url)  # warm the process's caches (the reference snapshot: schemes/reference.py)
+    _changelist_queries(client, url)  # Django's own per-process caches (content types) first
     with_ten = _changelist_queries(client, url)
     _add_placements(world, 190)
     assert Candidate.objects.count() == 200

@@ -1,15 +1,12 @@
-"""Reference data kept per process (schemes/reference.py): a change is seen by the next request once committed."""
+"""Reference data kept in the shared cache under the reference version (schemes/reference.py): a change is in
+the next answer of whoever asks, and a transaction's own uncommitted change is kept for nobody."""
 
 import pytest
+from django.db import transaction
 
 from schemes.models import Location, Organisation
-from schemes.reference import reference_version, snapshot
+from schemes.reference import snapshot
 from tests.factories import PlacementFactory
-
-
-@pytest.fixture
-def own_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ref"}}
 
 
 def test_a_renamed_site_shows_in_the_next_page_of_records(world, django_capture_on_commit_callbacks):
@@ -20,7 +17,8 @@ def test_a_renamed_site_shows_in_the_next_page_of_records(world, django_capture_
     placement = PlacementFactory(candidate__organisation=world.ons)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {new_token(world.ons_hr)}")
-    assert client.get("/api/v1/placements/").json()["results"][0]["location"] == "Newport"
+    with django_capture_on_commit_callbacks(execute=True):  # the page's reference data is kept at its commit
+        assert client.get("/api/v1/placements/").json()["results"][0]["location"] == "Newport"
     with django_capture_on_commit_callbacks(execute=True):
         location = Location.objects.get(pk=placement.location_id)
         location.name = "Newport (Cardiff Road)"
@@ -32,45 +30,48 @@ def test_a_unit_added_under_an_organisation_is_in_its_staffs_scope_at_once(world
     from placements.models import Placement
 
     with django_capture_on_commit_callbacks(execute=True):
-        unit = Organisation.objects.create(code="ONS-DS", name="ONS Data Science", kind="directorate", parent=world.ons)
+        assert world.ons.pk in Organisation.objects.descendant_ids([world.ons])  # the tree is now kept
+    unit = Organisation.objects.create(code="ONS-DS", name="ONS Data Science", kind="directorate", parent=world.ons)
     placement = PlacementFactory(candidate__organisation=unit)
     assert placement in Placement.objects.for_user(world.ons_hr)
     assert placement not in Placement.objects.for_user(world.dwp_hr)
 
 
-def test_until_its_transaction_commits_a_change_is_seen_only_by_the_thread_that_made_it(world, own_cache):
-    before = reference_version()
-    kept = snapshot()
-    assert snapshot() is kept  # the same snapshot while nothing changes
-    location = Location.objects.get(name="Newport")
-    location.name = "Newport South"
-    location.save()  # inside the test's transaction: not committed
-    assert reference_version() == before  # other processes keep theirs: the change is not theirs to see yet
-    fresh = snapshot()
-    assert fresh is not kept
-    assert fresh.location_names[location.pk] == "Newport South"
-    assert snapshot() is not fresh  # not kept while uncommitted: the transaction may still roll back
+def test_a_unit_nested_deeper_than_any_fixed_number_of_levels_is_in_scope(world):
+    parent = world.ons
+    for level in range(10):
+        parent = Organisation.objects.create(code=f"ONS-{level}", name=f"ONS level {level}", kind="unit", parent=parent)
+    assert parent.pk in Organisation.objects.descendant_ids([world.ons])
+    assert parent.pk not in Organisation.objects.descendant_ids([world.dwp])
 
 
-def test_the_version_changes_when_reference_data_is_committed(world, own_cache, django_capture_on_commit_callbacks):
-    before = reference_version()
+def test_what_a_transaction_read_after_its_own_change_is_kept_for_nobody_if_it_rolls_back(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        Organisation.objects.create(code="NEW", name="A new department", kind="department")
-    assert reference_version() != before
-    assert snapshot().organisation_code("new") == "NEW"
+        assert snapshot().codes(Location)[Location.objects.get(name="Newport").pk] == "Newport"
+
+    def rename_read_and_roll_back():
+        with transaction.atomic():
+            location = Location.objects.get(name="Newport")
+            location.name = "Newport South"
+            location.save()
+            assert snapshot().codes(Location)[location.pk] == "Newport South"  # its own change, at once
+            raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        rename_read_and_roll_back()
+    assert "Newport South" not in snapshot().codes(Location).values()
+    assert snapshot().codes(Location)[Location.objects.get(name="Newport").pk] == "Newport"
 
 
-def test_permissions_are_django_s_in_one_query(world, django_assert_num_queries):
-    from django.contrib.auth import backends
-    from django.contrib.auth.models import Permission
+def test_an_organisation_cannot_be_put_inside_its_own_units(world):
+    from django.core.exceptions import ValidationError
 
-    from schemes.backends import ModelBackend
-
-    world.ons_manager.user_permissions.add(Permission.objects.get(codename="add_foirequest"))
-    for user in (world.ons_hr, world.ons_manager, world.ons_api, world.dfe_scheme_admin):
-        expected = backends.ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk))
-        fresh = type(user).objects.get(pk=user.pk)
-        with django_assert_num_queries(1):
-            assert ModelBackend().get_all_permissions(fresh) == expected
-    manager = type(world.ons_manager).objects.get(pk=world.ons_manager.pk)
-    assert "reporting.add_foirequest" in ModelBackend().get_all_permissions(manager)
+    unit = Organisation.objects.create(code="ONS-U", name="ONS unit", kind="unit", parent=world.ons)
+    team = Organisation.objects.create(code="ONS-T", name="ONS team", kind="unit", parent=unit)
+    world.ons.parent = team
+    with pytest.raises(ValidationError, match="cannot sit inside itself"):
+        world.ons.full_clean()
+    world.ons.parent = world.dwp
+    world.ons.full_clean()  # anywhere else is fine
