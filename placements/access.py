@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from schemes.choices import Role
-from schemes.models import Membership, Organisation
+from schemes.models import Membership, Organisation, Scheme
 from schemes.reference import snapshot
 
 from .models import Candidate, Outcome, Placement
@@ -172,9 +172,9 @@ def _refusal(record) -> str:
     if isinstance(record, Outcome):
         return "You cannot add or change outcomes of this placement."
     codes = snapshot()
-    organisation = codes.organisation_codes.get(record.organisation_id, "this organisation")
+    organisation = codes.codes(Organisation).get(record.organisation_id, "this organisation")
     if isinstance(record, Placement) and record.scheme_id is not None:
-        return f"You cannot add or change records of {organisation} on {codes.scheme_codes[record.scheme_id]}."
+        return f"You cannot add or change records of {organisation} on {codes.codes(Scheme)[record.scheme_id]}."
     return f"You cannot add or change records of {organisation}."
 
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from placements.models import Placement
-from schemes.models import Organisation
+from schemes.models import Organisation, Scheme
 from schemes.reference import snapshot
 
 from .dimensions import DIMENSIONS, YEAR_BASES, year_label
@@ -137,13 +137,13 @@ def resolve(scope: Scope) -> ResolvedScope:
         scheme = reference.scheme_code(scope.scheme)
         if scheme is None:
             raise BreakdownError("scheme", f"unknown scheme {scope.scheme!r}.")
-        scheme_id = next(pk for pk, code in reference.scheme_codes.items() if code == scheme)
+        scheme_id = next(pk for pk, code in reference.codes(Scheme).items() if code == scheme)
     organisation, organisation_id = None, None
     if scope.organisation:
         organisation = reference.organisation_code(scope.organisation)
         if organisation is None:
             raise BreakdownError("organisation", f"unknown organisation {scope.organisation!r}.")
-        organisation_id = next(pk for pk, code in reference.organisation_codes.items() if code == organisation)
+        organisation_id = reference.organisations.id_of(organisation)
     return ResolvedScope(
         scheme=scheme,
         organisation=organisation,
@@ -207,10 +207,6 @@ class Breakdown:
                 cell = tuple(TOTAL if summed else category for category, summed in zip(key, mask, strict=True))
                 totals[cell] = totals.get(cell, 0) + value
         return totals
-
-
-# How deep organisations may nest under the one a scope names (department > agency > directorate > team...).
-NESTING_LEVELS = 6
 
 
 def organisation_and_units(code: str) -> list[int]:
