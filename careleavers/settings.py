@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "careleavers.api_schema.AutoSchema",
     # API (docs/decisions/0051): paginated lists, django-filter, throttled per user (one token per user).
     "DEFAULT_PAGINATION_CLASS": "careleavers.api_common.Pagination",
     "DEFAULT_FILTER_BACKENDS": [

@@ -16,6 +16,7 @@ import hashlib
 import threading
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.signals import request_started
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
@@ -87,7 +88,10 @@ def cached_count(queryset: models.QuerySet, sql_with_params: tuple[str, tuple] |
     (45,000 index entries for 2 ms, on every page); the rows of the page are still read each time."""
     if writes_pending():
         return queryset.count()
-    sql, params = sql_with_params or queryset.query.sql_with_params()
+    try:
+        sql, params = sql_with_params or queryset.query.sql_with_params()
+    except EmptyResultSet:  # the filter matches nothing whatever the rows (a user of no organisation)
+        return 0
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = versioned_key(f"count:{digest}")
     count = cache.get(key)

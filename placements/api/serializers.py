@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
+from placements.choices import OutcomeCode
 from placements.models import EDITOR_ROLES, Candidate, Outcome, Placement
 from schemes.choices import Role
 from schemes.models import Grade, Location, Membership, Organisation, Scheme
@@ -67,6 +68,13 @@ class ReferenceCodeField(serializers.SlugRelatedField):
     def to_representation(self, value):
         return reference_code(self.queryset.model, value, self.root.context)
 
+    def get_choices(self, cutoff=None):
+        """The browsable API's choices, by code: DRF hands rows here, not the ids `get_attribute` reads."""
+        queryset = self.get_queryset()
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {getattr(row, self.slug_field): self.display_value(row) for row in queryset}
+
 
 def request_snapshot(context: dict):
     """The reference snapshot a serializer's output uses, kept in its context: one for the whole answer."""
@@ -84,6 +92,14 @@ def reference_code(model, pk: int | None, context: dict) -> str | None:
     if code is None:  # created since the snapshot was taken (its commit bumps the version for the next request)
         code = getattr(model.objects.get(pk=pk), "name" if model is Location else "code")
     return code
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A code the database keeps as "" when there is none yet (a placement with no outcome), shown as null like
+    every other value not there yet (`latest_outcome_on`, `ended_on`): one "none" for clients to handle."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
 
 
 class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
@@ -163,6 +179,7 @@ class PlacementSerializer(FullCleanSerializer):
     location = ReferenceCodeField(slug_field="name", queryset=Location.objects.all())
     grade = ReferenceCodeField(slug_field="code", queryset=Grade.objects.all())
     status = serializers.SerializerMethodField()
+    latest_outcome = BlankAsNullChoiceField(choices=OutcomeCode.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Placement
@@ -244,7 +261,7 @@ class PlacementSerializer(FullCleanSerializer):
             "planned_end_on": _iso_date(placement.planned_end_on),
             "ended_on": _iso_date(placement.ended_on),
             "status": placement.status_on(self._today),
-            "latest_outcome": placement.latest_outcome,
+            "latest_outcome": placement.latest_outcome or None,
             "latest_outcome_on": _iso_date(placement.latest_outcome_on),
             "created_at": _iso_datetime(placement.created_at, zone),
             "updated_at": _iso_datetime(placement.updated_at, zone),

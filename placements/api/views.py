@@ -3,6 +3,7 @@
 import functools
 from collections import namedtuple
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import ProtectedError, QuerySet
@@ -127,15 +128,21 @@ class IdsFirstPaginator(CountCachedPaginator):
     by the ORM once: its SQL is the cached count's key, and with a LIMIT and OFFSET the page's ids."""
 
     @cached_property
-    def _ids_sql(self) -> tuple[str, tuple]:
-        return self.object_list.values_list("pk", flat=True).query.sql_with_params()
+    def _ids_sql(self) -> tuple[str, tuple] | None:
+        """None when the filter matches nothing whatever the rows (a user of no organisation): no SQL to run."""
+        try:
+            return self.object_list.values_list("pk", flat=True).query.sql_with_params()
+        except EmptyResultSet:
+            return None
 
     @cached_property
     def count(self):
-        return cached_count(self.object_list, sql_with_params=self._ids_sql)
+        return 0 if self._ids_sql is None else cached_count(self.object_list, sql_with_params=self._ids_sql)
 
     def page(self, number):
         number = self.validate_number(number)
+        if not self.count:
+            return self._get_page([], number, self)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
