@@ -59,7 +59,7 @@ def records_permission_without_membership(db):
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
 @pytest.mark.parametrize(
-    "user, accept",
+    ("user", "accept"),
     [
         ("superuser", JSON),
         ("ons_hr", JSON),
