@@ -110,6 +110,10 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Fixed jobs, written into the database schedule when beat starts (scheduled exports are added there too).
+CELERY_BEAT_SCHEDULE = {
+    "remove-abandoned-uploads": {"task": "placements.tasks.remove_abandoned_uploads", "schedule": 5 * 60},
+}
 CELERY_TIMEZONE = "Europe/London"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -194,6 +198,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# A hires spreadsheet checked in the admin waits this long for its user to confirm it, then is deleted
+# (placements/uploads.py; also swept by the beat task below).
+IMPORT_CONFIRM_SECONDS = env.int("IMPORT_CONFIRM_SECONDS", default=30 * 60)
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 # Disclosure control defaults for published statistics (domain.md): counts 1..threshold-1 are hidden.
