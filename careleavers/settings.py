@@ -6,6 +6,7 @@ defaults: SQLite and an embedded broker when nothing is set, DEBUG off unless as
 See README "Configuration" and interfaces.md section 6.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "schemes",
     "placements",
     "reporting",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "careleavers.urls"
@@ -124,8 +127,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's ModelBackend, reading a user's own and group permissions in one query (schemes/backends.py).
-AUTHENTICATION_BACKENDS = ["schemes.backends.ModelBackend"]
+# django-axes first (refuses a locked-out sign-in before any password is checked), then Django's ModelBackend,
+# reading a user's own and group permissions in one query (schemes/backends.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "schemes.backends.ModelBackend"]
+# Sign-in lockout (interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
+# one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, within the wait, lock sign-in for the wait.
+# Administrators unlock in the admin (Axes > Access attempts: delete) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = 10
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=100)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # this order: SignInFailureHandler reads them so
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=30))
+AXES_HANDLER = "careleavers.lockout.SignInFailureHandler"
+AXES_LOCKOUT_CALLABLE = "careleavers.lockout.locked_out_response"
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+# The client's address is REMOTE_ADDR unless the service sits behind TRUSTED_PROXY_COUNT proxies of its own,
+# which write X-Forwarded-For (read with django-ipware, exactly that many entries, else REMOTE_ADDR again).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1  # entries after the client's: the proxies before the last
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "logged_out"  # the "You have signed out" page
