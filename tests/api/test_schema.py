@@ -104,3 +104,12 @@ def test_fuzzed_requests_get_no_server_error_and_answers_that_keep_to_the_schema
     if user == "superuser" and operation.method.upper() == "GET" and "{" not in operation.path:
         # The fuzzing reached the code behind the door (random ids, on the other hand, are rightly not found).
         assert any(200 <= status < 300 for status in statuses), statuses
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/v1/docs/", "/api/v1/schema/"])
+def test_the_pages_outside_the_schema_give_no_server_error_for_any_method_or_format(world, as_user, path):
+    client = as_user("ons_hr")
+    for method in ("get", "head", "options", "post", "delete"):
+        for accept in (JSON, BROWSABLE, "application/xml"):
+            response = getattr(client, method)(path, HTTP_ACCEPT=accept)
+            assert response.status_code < 500, (method, accept, response.status_code)
