@@ -186,7 +186,8 @@ class HiresImportMixin(ImportMixin):
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
-        """Confirm: import the user's kept upload, or send them back to choose the file again if it is gone."""
+        """Confirm: import the user's kept upload, or send them back to choose the file again if it is gone.
+        (django-import-export then checks its form again: the same token, the same locked row.)"""
         if not self.has_import_permission(request):
             raise PermissionDenied
         confirm_form = self.create_confirm_form(request)
