@@ -126,3 +126,36 @@ def test_an_administrator_unlocks_an_account_from_the_command_line(world, client
     call_command("axes_reset_username", "ons_hr", stdout=StringIO())
 
     assert sign_in(client, "/accounts/login/", "ons_hr", world.password).status_code == 302
+
+
+def test_behind_a_configured_proxy_the_address_is_the_one_the_proxy_forwarded(world, client, clock, settings):
+    """TRUSTED_PROXY_COUNT=1 (one load balancer of ours, which writes X-Forwarded-For): the address it saw is
+    used; a client's own X-Forwarded-For entry in front of it is not believed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    configured = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.AXES_IPWARE_META_PRECEDENCE_ORDER, s.AXES_IPWARE_PROXY_COUNT]))",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "careleavers.settings", "TRUSTED_PROXY_COUNT": "1"},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    order, count = json.loads(configured.stdout)
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER, settings.AXES_IPWARE_PROXY_COUNT = tuple(order), count
+
+    balancer = "10.0.0.2"
+    sign_in(client, "/accounts/login/", "ons_hr", "wrong", address=balancer, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    spoofed = "1.2.3.4, 198.51.100.8"  # the client's own header, then the balancer's entry
+    sign_in(client, "/accounts/login/", "dwp_hr", "wrong", address=balancer, HTTP_X_FORWARDED_FOR=spoofed)
+
+    addresses = dict(AccessAttempt.objects.values_list("username", "ip_address"))
+    assert addresses == {"ons_hr": "198.51.100.7", "dwp_hr": balancer}

@@ -173,3 +173,11 @@ def test_the_confirm_step_answers_only_a_post_by_someone_who_may_import(world, c
     client.force_login(world.ons_manager)
     assert client.post(reverse(CONFIRM_URL), {"import_file_name": token_of(checked)}).status_code == 403
     assert HiresUpload.objects.count() == 1
+
+
+def test_beat_runs_the_sweep(settings):
+    from careleavers.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["remove-abandoned-uploads"]
+    assert app.tasks[entry["task"]].run is remove_abandoned_uploads.run
+    assert entry["schedule"] <= settings.IMPORT_CONFIRM_SECONDS
