@@ -131,7 +131,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # reading a user's own and group permissions in one query (schemes/backends.py).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "schemes.backends.ModelBackend"]
 # Sign-in lockout (interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
-# one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, within the wait, lock sign-in for the wait.
+# one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, lock sign-in for SIGN_IN_LOCKOUT_MINUTES;
+# failures are forgotten once that long passes without one.
 # Administrators unlock in the admin (Axes > Access attempts: delete) or with `manage.py axes_reset_username`.
 AXES_FAILURE_LIMIT = 10
 SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=100)
