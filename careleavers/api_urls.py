@@ -26,7 +26,10 @@ urlpatterns = [
     ),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[IsAuthenticated]),
+        # A page, not an API: no OPTIONS (its metadata answer has no template to render).
+        SpectacularSwaggerView.as_view(
+            url_name="api:schema", permission_classes=[IsAuthenticated], http_method_names=["get", "head"]
+        ),
         name="docs",
     ),
     path("stats/hires/", HiresStatsView.as_view(), name="stats-hires"),

@@ -6,6 +6,7 @@ defaults: SQLite and an embedded broker when nothing is set, DEBUG off unless as
 See README "Configuration" and interfaces.md section 6.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "schemes",
     "placements",
     "reporting",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "careleavers.urls"
@@ -112,6 +115,10 @@ else:
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Fixed jobs, written into the database schedule when beat starts (scheduled exports are added there too).
+CELERY_BEAT_SCHEDULE = {
+    "remove-abandoned-uploads": {"task": "placements.tasks.remove_abandoned_uploads", "schedule": 5 * 60},
+}
 CELERY_TIMEZONE = "Europe/London"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -122,6 +129,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first (refuses a locked-out sign-in before any password is checked), then Django's own ModelBackend.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Sign-in lockout (interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
+# one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, lock sign-in for SIGN_IN_LOCKOUT_MINUTES;
+# failures are forgotten once that long passes without one.
+# Administrators unlock in the admin (Axes > Access attempts: delete) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = 10
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=100)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # this order: SignInFailureHandler reads them so
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=30))
+AXES_HANDLER = "careleavers.lockout.SignInFailureHandler"
+AXES_LOCKOUT_CALLABLE = "careleavers.lockout.locked_out_response"
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+# The client's address is REMOTE_ADDR unless the service sits behind TRUSTED_PROXY_COUNT proxies of its own,
+# which write X-Forwarded-For (read with django-ipware, exactly that many entries, else REMOTE_ADDR again).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1  # entries after the client's: the proxies before the last
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "logged_out"  # the "You have signed out" page
@@ -168,7 +196,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "careleavers.api_schema.AutoSchema",
     # API (docs/decisions/0051): paginated lists, django-filter, throttled per user (one token per user).
     "DEFAULT_PAGINATION_CLASS": "careleavers.api_common.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
@@ -194,6 +222,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# A hires spreadsheet checked in the admin waits this long for its user to confirm it, then is deleted
+# (placements/uploads.py; also swept by the beat task below).
+IMPORT_CONFIRM_SECONDS = env.int("IMPORT_CONFIRM_SECONDS", default=30 * 60)
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 # Disclosure control defaults for published statistics (domain.md): counts 1..threshold-1 are hidden.

@@ -13,15 +13,20 @@ from typing import Any
 
 import tablib
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from import_export import resources
 from import_export.admin import ImportMixin
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ConfirmImportForm
 from import_export.results import Result, RowResult
+from import_export.tmp_storages import BaseStorage
 
+from . import uploads
 from .importing import COLUMNS, ImportResult, import_placements_rows, read_csv_rows, read_xlsx_rows
 from .models import Placement
 
@@ -106,11 +111,55 @@ class HiresCSV(CSV):
         return _dataset(list(read_csv_rows(text)))
 
 
+class CheckedUploadStorage(BaseStorage):
+    """Where django-import-export keeps an upload between its check and its confirmation: nowhere, while it is
+    checked (`save` keeps the bytes on this object, for the check to read); then, if the check passes,
+    `placements.uploads` (HiresImportMixin.get_confirm_form_initial); at confirmation `name` is the id of the
+    upload the user's signed token named (HiresConfirmImportForm), read and then deleted."""
+
+    def save(self, data):
+        self.data = data
+
+    def read(self):
+        return self.data if self.name is None else uploads.content_of(self.name)
+
+    def remove(self):
+        uploads.remove(self.name)
+
+
+class HiresConfirmImportForm(ConfirmImportForm):
+    """The confirm page's form: one hidden field, the signed token of the user's kept upload. What was checked
+    (the file, its name and format) is read back from the upload, never from the page."""
+
+    original_file_name = None
+    format = None
+    resource = None
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_import_file_name(self):
+        try:
+            self.upload = uploads.claim(self.user, self.cleaned_data["import_file_name"])
+        except uploads.UploadRefused as refused:
+            raise ValidationError(refused.message) from refused
+        return self.upload.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        if hasattr(self, "upload"):
+            cleaned.update(original_file_name=self.upload.file_name, format=self.upload.format, resource=0)
+        return cleaned
+
+
 class HiresImportMixin(ImportMixin):
     """Add to a ModelAdmin of Placement: an "Import" button that runs the hires import service."""
 
     import_template_name = "admin/placements/hires_import.html"
     import_formats = [HiresXLSX, HiresCSV]
+    tmp_storage_class = CheckedUploadStorage
+    confirm_form_class = HiresConfirmImportForm
     # Every imported change is already in the records' history with the importing user; an admin log
     # entry per row would only repeat it (and cost a query per row on a 10,000-row sheet).
     skip_admin_log = True
@@ -121,6 +170,33 @@ class HiresImportMixin(ImportMixin):
     def has_import_permission(self, request):
         """Only people who may add placements import them (HR and scheme administrators, not managers)."""
         return request.user.has_perm("placements.add_placement")
+
+    def get_confirm_form_initial(self, request, import_form):
+        """Keep the file that passed its check for this user's confirmation (a refused file is never kept)."""
+        if import_form is None:
+            return {}
+        upload = import_form.cleaned_data["import_file"]
+        token = uploads.keep(
+            request.user, upload.name, int(import_form.cleaned_data["format"]), b"".join(upload.chunks())
+        )
+        return {"import_file_name": token}
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {**super().get_confirm_form_kwargs(request, import_form), "user": request.user}
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """Confirm: import the user's kept upload, or send them back to choose the file again if it is gone.
+        (django-import-export then checks its form again: the same token, the same locked row.)"""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            for problems in confirm_form.errors.values():
+                for problem in problems:
+                    messages.error(request, problem)
+            return HttpResponseRedirect(reverse("admin:placements_placement_import", current_app=self.admin_site.name))
+        return super().process_import(request, **kwargs)
 
     def process_result(self, result, request):
         """After confirmation: say what was saved, or (if the file went wrong since the preview) why not."""

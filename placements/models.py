@@ -8,6 +8,7 @@ constraints as well as form validation.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -358,3 +359,22 @@ class RecordAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_how_display().lower()} ({self.record_type.model} {self.record_id})"
+
+
+class HiresUpload(models.Model):
+    """A hires spreadsheet the admin's import has checked, waiting for its user to confirm it.
+
+    Kept only by `placements.uploads`: the confirm page carries a signed token naming it, never a path; it is
+    deleted when imported, when the import is refused at confirmation, and once it has waited longer than
+    `IMPORT_CONFIRM_SECONDS` (docs/decisions/0022). Not in the admin: it holds a whole spreadsheet of personal
+    data."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    file_name = models.CharField(max_length=255)
+    format = models.PositiveSmallIntegerField(help_text="The position of the file's format in the import's list.")
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.user}, {self.uploaded_at:%Y-%m-%d %H:%M})"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -25,7 +27,8 @@ def set_up_user(
     email: str = "",
     password: str | None = None,
 ) -> AbstractBaseUser:
-    """Create or update a member of staff: role, organisations (replacing any others) and password.
+    """Create or update a member of staff: role, organisations (replacing any others) and password, which must
+    pass the same validators as the admin's password forms.
 
     An `api` user never signs in with a password; staff roles get admin access (records stay
     limited to their organisations by `for_user`)."""
@@ -48,6 +51,10 @@ def set_up_user(
     if role == Role.API:
         user.set_unusable_password()
     elif password:
+        try:
+            validate_password(password, user)  # the admin's validators (AUTH_PASSWORD_VALIDATORS)
+        except ValidationError as error:
+            raise AccountError(" ".join(error.messages)) from error  # and the account is not created
         user.set_password(password)
     elif not user.password:
         user.set_unusable_password()  # a new account with no password given cannot sign in until one is set

@@ -23,6 +23,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
 from placements.access import PERSONAL_FIELDS, Access, Action
+from placements.choices import OutcomeCode
 from placements.models import Candidate, Outcome, Placement
 from schemes.models import Grade, Location, Organisation, Scheme
 from schemes.reference import snapshot
@@ -60,6 +61,13 @@ class ReferenceCodeField(serializers.SlugRelatedField):
     def to_representation(self, value):
         return reference_code(self.queryset.model, value, self.root.context)
 
+    def get_choices(self, cutoff=None):
+        """The browsable API's choices, by code: DRF hands rows here, not the ids `get_attribute` reads."""
+        queryset = self.get_queryset()
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {getattr(row, self.slug_field): self.display_value(row) for row in queryset}
+
 
 def request_snapshot(context: dict):
     """The reference snapshot a serializer's output uses, kept in its context: one for the whole answer."""
@@ -77,6 +85,14 @@ def reference_code(model, pk: int | None, context: dict) -> str | None:
     if code is None:  # created since the snapshot was read (its commit replaces the version for the next answer)
         code = getattr(model.objects.get(pk=pk), "name" if model is Location else "code")
     return code
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A code the database keeps as "" when there is none yet (a placement with no outcome), shown as null like
+    every other value not there yet (`latest_outcome_on`, `ended_on`): one "none" for clients to handle."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
 
 
 class FullCleanSerializer(_RequestUserMixin, serializers.ModelSerializer):
@@ -152,6 +168,7 @@ class PlacementSerializer(FullCleanSerializer):
     location = ReferenceCodeField(slug_field="name", queryset=Location.objects.all())
     grade = ReferenceCodeField(slug_field="code", queryset=Grade.objects.all())
     status = serializers.SerializerMethodField()
+    latest_outcome = BlankAsNullChoiceField(choices=OutcomeCode.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Placement
@@ -208,6 +225,8 @@ class PlacementSerializer(FullCleanSerializer):
                 shown_as.append((key, lambda row, value=value: _iso_date(value(row))))
             elif kind == "datetime":
                 shown_as.append((key, lambda row, value=value: _iso_datetime(value(row), zone)))
+            elif kind == "blank_as_null":
+                shown_as.append((key, lambda row, value=value: value(row) or None))
             else:
                 shown_as.append((key, value))
         return shown_as
@@ -253,7 +272,11 @@ class PlacementLayout:
                 model = field.queryset.model if kind == "code" else None
             else:
                 attribute = field.source
-                kind = {serializers.DateTimeField: "datetime", serializers.DateField: "date"}.get(type(field), "value")
+                kind = {
+                    serializers.DateTimeField: "datetime",
+                    serializers.DateField: "date",
+                    BlankAsNullChoiceField: "blank_as_null",
+                }.get(type(field), "value")
             self.shown.append((key, kind, model, len(names)))
             names.append(key)
             self.lookups.append(attribute.replace(".", "__"))

@@ -85,6 +85,8 @@ class IdsFirstPaginator(CountCachedPaginator):
 
     def page(self, number):
         number = self.validate_number(number)
+        if not self.count:
+            return self._get_page([], number, self)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:

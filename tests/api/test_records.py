@@ -37,6 +37,44 @@ def test_hr_staff_list_only_their_organisations_placements(placements, as_user):
     assert ids(as_user("dwp_hr").get("/api/v1/placements/")) == [dwp.pk]
 
 
+def test_a_placement_with_no_outcome_yet_shows_null_as_its_latest_outcome_as_the_schema_says(placements, as_user):
+    ons, _ = placements
+    listed = as_user("ons_hr").get("/api/v1/placements/").json()["results"][0]
+    assert (listed["latest_outcome"], listed["latest_outcome_on"]) == (None, None)
+    assert as_user("ons_hr").get(f"/api/v1/placements/{ons.pk}/").json()["latest_outcome"] is None
+    OutcomeFactory(placement=ons, code="in_post")
+    assert as_user("ons_hr").get(f"/api/v1/placements/{ons.pk}/").json()["latest_outcome"] == "in_post"
+
+
+@pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
+def test_a_user_with_the_records_permission_but_no_organisation_lists_nothing(world, endpoint):
+    """An HR group given by hand in the admin, with no membership: empty lists, not a server error."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.test import APIClient
+
+    from schemes.services import new_token
+
+    PlacementFactory(candidate__organisation=world.ons)
+    user = get_user_model().objects.create_user("hr-group-only", is_staff=True)
+    user.groups.add(Group.objects.get(name="Role: HR"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new_token(user)}")
+    response = client.get(f"/api/v1/{endpoint}/")
+    assert response.status_code == 200
+    assert (response.json()["count"], response.json()["results"]) == (0, [])
+
+
+@pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
+def test_the_browsable_api_shows_its_forms_to_staff_who_may_write(world, client, endpoint):
+    placement = PlacementFactory(candidate__organisation=world.ons)
+    OutcomeFactory(placement=placement)
+    client.force_login(world.ons_hr)
+    response = client.get(f"/api/v1/{endpoint}/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b'<option value="ONS"' in response.content  # the form's organisations to choose from, by code
+
+
 @pytest.mark.parametrize("endpoint", ["placements", "candidates", "outcomes"])
 def test_another_organisations_record_is_not_found_rather_than_forbidden(placements, as_user, endpoint):
     ons, dwp = placements

@@ -5,7 +5,6 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from rest_framework.authtoken.models import Token
@@ -13,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from placements.demo import DEMO_PASSWORD
 from placements.models import Placement
 from schemes.models import Scheme, Target
+from tests.signing_in import authenticate
 
 TODAY = datetime.date(2026, 11, 23)
 

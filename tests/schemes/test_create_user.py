@@ -1,9 +1,11 @@
 """`manage.py create_user` as interfaces.md section 4 describes it."""
 
 import pytest
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
+
+from tests.signing_in import authenticate
 
 
 def run(*args, **env):
@@ -56,3 +58,32 @@ def test_an_unknown_organisation_is_refused_by_name(db):
     with pytest.raises(CommandError, match="Unknown organisation 'NOPE'"):
         run("x", "--role", "api", "--organisation", "NOPE")
     assert not get_user_model().objects.filter(username="x").exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("a", "too short. It must contain at least 12 characters"),
+        ("password", "too common"),
+        ("Password1234", "too common"),
+        ("alexandra-brown", "too similar to the username"),
+        ("483920175620", "entirely numeric"),
+    ],
+)
+def test_a_weak_password_is_refused_with_the_admins_reason_and_no_account_is_made(db, monkeypatch, password, reason):
+    monkeypatch.setenv("NEW_USER_PASSWORD", password)
+    with pytest.raises(CommandError, match=reason):
+        run("alexandra-brown", "--role", "hr", "--organisation", "ONS")
+    assert not get_user_model().objects.filter(username="alexandra-brown").exists()
+
+
+def test_a_weak_new_password_leaves_an_existing_account_as_it_was(db, monkeypatch):
+    monkeypatch.setenv("NEW_USER_PASSWORD", "a-long-enough-password")
+    run("sam", "--role", "hr", "--organisation", "ONS")
+    monkeypatch.setenv("NEW_USER_PASSWORD", "sam")
+    with pytest.raises(CommandError, match="too short"):
+        run("sam", "--role", "manager", "--organisation", "DWP")
+    assert authenticate(username="sam", password="a-long-enough-password") is not None
+    assert [(m.organisation.code, m.role) for m in get_user_model().objects.get(username="sam").memberships.all()] == [
+        ("ONS", "hr")
+    ]
