@@ -1,4 +1,4 @@
-"""Everything under /api/v1/ (interfaces.md section 3): reference data, records, statistics, the schema."""
+"""Everything under /api/v1/ (docs/interfaces.md section 3): reference data, records, statistics, the schema."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

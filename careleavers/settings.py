@@ -3,7 +3,7 @@
 Everything that differs between a laptop, CI and production comes from environment variables
 (a `.env` file beside manage.py is read too), through django-environ's typed helpers, with safe
 defaults: SQLite and an embedded broker when nothing is set, DEBUG off unless asked for.
-See README "Configuration" and interfaces.md section 6.
+See README "Configuration" and docs/interfaces.md section 6.
 """
 
 from pathlib import Path
@@ -196,7 +196,7 @@ SPECTACULAR_SETTINGS = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
-# Disclosure control defaults for published statistics (domain.md): counts 1..threshold-1 are hidden.
+# Disclosure control defaults for published statistics (docs/domain.md): counts 1..threshold-1 are hidden.
 DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
 DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")

@@ -1,9 +1,9 @@
 """Realistic demo data: what a newcomer sees after `make run`, and a data set for benchmarks.
 
-Shaped on the seeds and domain.md: CLIS rounds start from November to spring with waits of up to nine months
-from offer to start, about 80% of CLIS interns made permanent after a year, GFiE appointments of up to two
-years, and a council apprenticeship scheme (Derby City Council's) with a pledge of 8 a year. The same seed
-gives the same data; running it again changes nothing (every demo candidate's reference starts `DEMO-`).
+Shaped on published FOI answers and docs/domain.md: CLIS rounds start from November to spring with waits of
+up to nine months from offer to start, about 80% of CLIS interns made permanent after a year, GFiE appointments
+of up to two years, and a council apprenticeship scheme (Derby City Council's) with a pledge of 8 a year. The
+same seed gives the same data; running it again changes nothing (every demo candidate's reference starts `DEMO-`).
 """
 
 from __future__ import annotations

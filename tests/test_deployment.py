@@ -1,7 +1,7 @@
 """The production-like setup stays deployable: docker-compose.yml is a valid Compose file that runs the same
-commands as the Makefile, and `manage.py check --deploy` is clean with DEBUG off (interfaces.md section 6).
+commands as the Makefile, and `manage.py check --deploy` is clean with DEBUG off (docs/interfaces.md section 6).
 
-No Docker engine runs on the build machines (machines.md), so the Compose file is checked against the
+No Docker engine runs where the tests run (CI, development machines), so the Compose file is checked against the
 Compose Specification's JSON schema, as shipped (with its licence) inside the check-jsonschema package."""
 
 import copy

@@ -1,6 +1,7 @@
 """A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against pytest-django's live server.
 
-`playwright install` cannot download browsers on these machines; .ci/run installs Chromium with apt-get.
+`playwright install` cannot download browsers on machines without access to Playwright's CDN; `make test`
+installs Debian's Chromium when it is missing (or names the command to run).
 """
 
 import os
@@ -10,7 +11,7 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Headless, as root, with no network: without the background-networking flags Chromium keeps trying to
-# reach Google's services and floods the closed network with refused connections (docs machines.md).
+# reach Google's services and floods a closed network with refused connections.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
