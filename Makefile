@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The Chromium the browser tests drive (tests/browser/conftest.py reads the same variable).
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 # The embedded default: SQLite under var/, a file-system Celery broker, DEBUG on for local use.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 # The Procfile's processes under honcho, with the virtualenv's python and celery first on the PATH. `exec` makes
@@ -12,7 +15,7 @@ SERVE = exec env PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(RUN_ENV) $(VENV)/bin/honc
 # Where the embedded file-system broker, the file cache and uploads live (and the SQLite file, in var/).
 VAR_DIRS := var/broker/processed var/cache var/media
 
-.PHONY: run serve test lint format check migrations schema install install-dev clean frontend
+.PHONY: run serve test chromium lint format check migrations schema install install-dev clean frontend
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,8 +52,20 @@ $(VAR_DIRS):
 	mkdir -p $@
 
 ## test: install what the tests need, then run the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
-test: install-dev frontend
+test: install-dev frontend $(CHROMIUM_PATH)
 	$(PY) -m pytest
+
+## chromium: the browser tests drive Debian's Chromium (Playwright cannot download its own browsers everywhere);
+## installed with apt-get when missing and make runs as root, otherwise make names the command and stops
+$(CHROMIUM_PATH):
+	@if [ "$@" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || true; \
+	fi
+	@test -x $@ || { echo "The browser tests need Chromium at $@. Install it with:" >&2; \
+		echo "    sudo apt-get install -y chromium" >&2; \
+		echo "(or set CHROMIUM_PATH to a Chromium installed elsewhere), then run 'make test' again." >&2; exit 1; }
+chromium: $(CHROMIUM_PATH)
 
 ## lint: ruff lint and format check, and no model change without a migration
 lint: install-dev

@@ -33,7 +33,7 @@ def reference_data(committed_reference_data):
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium (see .ci/run).")
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make test` installs it (apt-get install chromium).")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in the test's thread, so Django would refuse the ORM calls the
     # tests make (setting up data, checking results); they are still synchronous, one at a time.

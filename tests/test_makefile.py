@@ -1,9 +1,12 @@
-"""`make run` serves web, Celery worker and beat together and one Ctrl-C (or a SIGTERM to make) stops them all:
-each process is asked once, none crashes, none is left behind.
+"""The two commands of the README, as a newcomer meets them.
 
-This starts `make serve` (the last step of `make run`: the Procfile under honcho) on SQLite in a temporary
-folder and on a free port, waits until the web answers and the worker is ready, signals it as a terminal or a
-service manager would, and follows every process it started until it has gone."""
+`make test` makes sure the Chromium the browser tests drive is there, or says how to install it and stops.
+
+`make run` serves web, Celery worker and beat together and one Ctrl-C (or a SIGTERM to make) stops them all:
+each process is asked once, none crashes, none is left behind. The test starts `make serve` (the last step
+of `make run`: the Procfile under honcho) on SQLite in a temporary folder and on a free port, waits until the
+web answers and the worker is ready, signals it as a terminal or a service manager would, and follows every
+process it started until it has gone."""
 
 import os
 import signal
@@ -121,3 +124,24 @@ def test_one_signal_stops_web_worker_and_beat_together(environment, stop):
         assert f"{name}.1 stopped" in output, output
     for trouble in ("SIGKILL", "Traceback", "RecursionError", "Segmentation fault", "exited with 'signal"):
         assert trouble not in output, output
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_without_chromium_make_test_names_the_command_to_install_it_and_stops(tmp_path):
+    missing = tmp_path / "chromium"  # not Debian's path, so make does not try apt-get
+    result = make("chromium", f"CHROMIUM_PATH={missing}")
+    assert result.returncode != 0
+    assert f"The browser tests need Chromium at {missing}" in result.stderr
+    assert "sudo apt-get install -y chromium" in result.stderr
+
+
+def test_with_chromium_there_make_test_goes_straight_on(tmp_path):
+    present = tmp_path / "chromium"
+    present.write_text("#!/bin/sh\n")
+    present.chmod(0o755)
+    result = make("chromium", f"CHROMIUM_PATH={present}")
+    assert result.returncode == 0, result.stderr
+    assert "apt-get" not in result.stdout + result.stderr
