@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_import import ReferenceImportMixin
@@ -17,14 +18,32 @@ from .models import Grade, Location, Membership, Organisation, Scheme, Target
 RECORD_ORGANISATION_FIELDS = {("placements", "candidate", "organisation"), ("placements", "placement", "organisation")}
 
 
+def _id_or_404(model, value: str) -> None:
+    """Refuse an id that cannot be a primary key of `model`: wrong type, or out of the column's range."""
+    field = model._meta.pk
+    try:
+        field.run_validators(field.to_python(unquote(value)))
+    except ValidationError as error:
+        raise Http404(f"No {model._meta.verbose_name} with that id.") from error
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin for every model with a history in this product: use it instead of the original.
 
     simple_history's page for one past version saves whatever is POSTed to it after checking only that the
     user may *view* the history, so a reader (a manager; HR on reference data) could change a record by
-    posting to /history/<version>/. Here a POST needs the change permission on the current record."""
+    posting to /history/<version>/. Here a POST needs the change permission on the current record.
+
+    An id in the URL that cannot be one (`abc`, a number too large for the column) is not found (404), as
+    Django's own change page treats it, rather than an error from the history query (500)."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        _id_or_404(self.model.history.model, version_id)
         if request.method == "POST":
             current = self.get_object(request, unquote(object_id))
             if current is None or not self.has_change_permission(request, current):
