@@ -112,7 +112,8 @@ class SchemeAdmin(HistoryAdmin):
 
 @admin.register(Target)
 class TargetAdmin(HistoryAdmin):
-    list_display = ["organisation", "scheme", "period", "kind", "number"]
+    # Codes, not names, so the list fits a laptop's screen; reporting/admin.py adds the actual hires.
+    list_display = ["organisation_code", "scheme_code", "period", "kind", "number"]
     list_filter = ["kind", "scheme", "period"]
     list_select_related = ["organisation", "scheme"]
     search_fields = ["organisation__code", "organisation__name", "scheme__code", "period"]
@@ -126,6 +127,14 @@ class TargetAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+    @admin.display(description="organisation", ordering="organisation__code")
+    def organisation_code(self, target):
+        return target.organisation.code
+
+    @admin.display(description="scheme", ordering="scheme__code")
+    def scheme_code(self, target):
+        return target.scheme.code
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "scheme" and not request.user.is_superuser:
