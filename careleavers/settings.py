@@ -3,7 +3,7 @@
 Everything that differs between a laptop, CI and production comes from environment variables
 (a `.env` file beside manage.py is read too), through django-environ's typed helpers, with safe
 defaults: SQLite and an embedded broker when nothing is set, DEBUG off unless asked for.
-See README "Configuration" and docs/interfaces.md section 6.
+See docs/configuration.md (every variable) and docs/interfaces.md section 6.
 """
 
 from pathlib import Path
