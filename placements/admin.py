@@ -243,7 +243,7 @@ class CandidateAdmin(RecordAdmin):
 @admin.register(Placement)
 class PlacementAdmin(HiresImportMixin, RecordAdmin):
     # What HR look for in the list, narrow enough for a 1280 px screen beside the filters (tests/browser/
-    # test_admin_lists.py); business unit, location and the pipeline's other dates are on the change page.
+    # test_admin_lists.py); the business unit and the pipeline's other dates are on the change page.
     list_display = [
         "candidate_reference",
         "organisation_code",
