@@ -3,7 +3,7 @@
 Everything that differs between a laptop, CI and production comes from environment variables
 (a `.env` file beside manage.py is read too), through django-environ's typed helpers, with safe
 defaults: SQLite and an embedded broker when nothing is set, DEBUG off unless asked for.
-See README "Configuration" and interfaces.md section 6.
+See docs/configuration.md (every variable) and docs/interfaces.md section 6.
 """
 
 import datetime
@@ -111,6 +111,7 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside manage.py
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -227,7 +228,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_CONFIRM_SECONDS = env.int("IMPORT_CONFIRM_SECONDS", default=30 * 60)
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
-# Disclosure control defaults for published statistics (domain.md): counts 1..threshold-1 are hidden.
+# Disclosure control defaults for published statistics (docs/domain.md): counts 1..threshold-1 are hidden.
 DISCLOSURE_THRESHOLD = env.int("DISCLOSURE_THRESHOLD", default=5)
 DISCLOSURE_ROUNDING_BASE = env.int("DISCLOSURE_ROUNDING_BASE", default=0)
 DISCLOSURE_SYMBOL = env.str("DISCLOSURE_SYMBOL", default="[c]")

@@ -11,6 +11,9 @@ from .forms import GovukAuthenticationForm
 admin.site.site_header = "Care leaver employment schemes"
 admin.site.site_title = "Care leaver schemes admin"
 admin.site.index_title = "Records and reference data"
+# No navigation sidebar: beside the list filters it left a 1280 px screen 630 px for a list's columns; the
+# breadcrumbs and the index lead everywhere it did (docs/decisions/0045-admin-lists-fit-a-laptop.md).
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -299,14 +299,14 @@ class CandidateAdmin(RecordAdmin):
 
 @admin.register(Placement)
 class PlacementAdmin(HiresImportMixin, RecordAdmin):
+    # What HR look for in the list, narrow enough for a 1280 px screen beside the filters (tests/browser/
+    # test_admin_lists.py); the business unit and the pipeline's other dates are on the change page.
     list_display = [
         "candidate_reference",
         "organisation_code",
         "scheme_code",
-        "business_unit",
         "location",
         "grade",
-        "offered_on",
         "started_on",
         "status_label",
         "latest_outcome",
@@ -382,12 +382,47 @@ class PlacementAdmin(HiresImportMixin, RecordAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(RecordAdmin):
-    list_display = ["placement", "code", "on", "destination_organisation", "activity_code"]
+    # Codes and the placement's start rather than their full names, so the list fits a 1280 px screen.
+    list_display = [
+        "candidate_reference",
+        "organisation_code",
+        "scheme_code",
+        "placement_started_on",
+        "code",
+        "on",
+        "destination_code",
+        "activity_code",
+    ]
     list_filter = ["code", ("placement__scheme", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["placement__candidate__organisation", "placement__scheme", "destination_organisation"]
+    list_select_related = [
+        "placement__candidate__organisation",
+        "placement__organisation",
+        "placement__scheme",
+        "destination_organisation",
+    ]
     search_fields = ["placement__candidate__reference"]
     date_hierarchy = "on"
     autocomplete_fields = ["placement", "destination_organisation"]
+
+    @admin.display(description="candidate", ordering="placement__candidate__reference")
+    def candidate_reference(self, outcome):
+        return outcome.placement.candidate.reference
+
+    @admin.display(description="organisation", ordering="placement__organisation__code")
+    def organisation_code(self, outcome):
+        return outcome.placement.organisation.code
+
+    @admin.display(description="scheme", ordering="placement__scheme__code")
+    def scheme_code(self, outcome):
+        return outcome.placement.scheme.code
+
+    @admin.display(description="start date", ordering="placement__started_on")
+    def placement_started_on(self, outcome):
+        return outcome.placement.started_on
+
+    @admin.display(description="destination", ordering="destination_organisation__code")
+    def destination_code(self, outcome):
+        return outcome.destination_organisation.code if outcome.destination_organisation else ""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "placement":

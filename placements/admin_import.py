@@ -32,7 +32,7 @@ from .models import Placement
 
 
 class HiresSpreadsheetResource(resources.Resource):
-    """A resource whose import is the hires import service (interfaces.md section 1), nothing else."""
+    """A resource whose import is the hires import service (docs/interfaces.md section 1), nothing else."""
 
     class Meta:
         model = Placement

@@ -1,4 +1,4 @@
-"""Audit of reads: who opened which care leaver's record, when and how (domain.md: every read is audited).
+"""Audit of reads: who opened which care leaver's record, when and how (docs/domain.md: every read is audited).
 
 Changes are audited by django-simple-history; this module records the reads, for the admin today and for
 the API and exports (`record_reads` takes a whole queryset in one INSERT)."""

@@ -1,4 +1,4 @@
-"""Vocabularies for care leavers, placements and outcomes (domain.md)."""
+"""Vocabularies for care leavers, placements and outcomes (docs/domain.md)."""
 
 from django.db import models
 

@@ -1,9 +1,9 @@
 """Realistic demo data: what a newcomer sees after `make run`, and a data set for benchmarks.
 
-Shaped on the seeds and domain.md: CLIS rounds start from November to spring with waits of up to nine months
-from offer to start, about 80% of CLIS interns made permanent after a year, GFiE appointments of up to two
-years, and a council apprenticeship scheme (Derby City Council's) with a pledge of 8 a year. The same seed
-gives the same data; running it again changes nothing (every demo candidate's reference starts `DEMO-`).
+Shaped on published FOI answers and docs/domain.md: CLIS rounds start from November to spring with waits of
+up to nine months from offer to start, about 80% of CLIS interns made permanent after a year, GFiE appointments
+of up to two years, and a council apprenticeship scheme (Derby City Council's) with a pledge of 8 a year. The
+same seed gives the same data; running it again changes nothing (every demo candidate's reference starts `DEMO-`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ DEMO_PASSWORD = "demo-only-not-for-real-data"
 COUNCIL_CODE = "DERBY"
 COUNCIL_SCHEME_CODE = "DCC-APPS"
 COUNCIL_PLEDGE = 8
+# The user the demo records' history names as their author ("Changed by: demo-data"); it cannot sign in.
+DEMO_DATA_USER = "demo-data"
 
 # Departments that take on care leavers, with their sites (weighted by how often they hire there) and
 # business units. All but the council are in the reference data the product ships with.
@@ -137,17 +139,39 @@ def _weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
+def demo_data_user():
+    """The author of every demo record in its history: a named user, inactive and without a password."""
+    users = get_user_model().objects
+    return users.filter(username=DEMO_DATA_USER).first() or users.create_user(
+        DEMO_DATA_USER, password=None, is_active=False, first_name="Demo data", last_name="(seed_demo)"
+    )
+
+
+def _get_or_create(model, defaults: dict, **lookup):
+    """`get_or_create` whose creation is recorded in the history as the demo data user's (simple-history's
+    `_history_user`, for saves made outside a request)."""
+    found = model.objects.filter(**lookup).first()
+    if found is None:
+        found = model(**lookup, **defaults)
+        found._history_user = demo_data_user()
+        found.save()
+    return found
+
+
 def ensure_reference_data(first_year: int = FIRST_YEAR, last_year: int | None = None) -> dict[str, object]:
     """The council, its scheme and pledge, a nested unit and some targets; only adds what is missing."""
     last_year = last_year or timezone.localdate().year
-    council, _ = Organisation.objects.get_or_create(
-        code=COUNCIL_CODE, defaults={"name": "Derby City Council", "kind": "council"}
+    council = _get_or_create(
+        Organisation, code=COUNCIL_CODE, defaults={"name": "Derby City Council", "kind": "council"}
     )
     code, name, parent = NESTED_UNIT
-    Organisation.objects.get_or_create(
-        code=code, defaults={"name": name, "kind": "unit", "parent": Organisation.objects.get(code=parent)}
+    _get_or_create(
+        Organisation,
+        code=code,
+        defaults={"name": name, "kind": "unit", "parent": Organisation.objects.get(code=parent)},
     )
-    council_scheme, _ = Scheme.objects.get_or_create(
+    council_scheme = _get_or_create(
+        Scheme,
         code=COUNCIL_SCHEME_CODE,
         defaults={
             "name": "Derby City Council Children in Care and Leaving Care Apprenticeship Scheme",
@@ -158,14 +182,16 @@ def ensure_reference_data(first_year: int = FIRST_YEAR, last_year: int | None = 
     )
     clis = Scheme.objects.get(code="CLIS")
     for year in range(2016, last_year + 1):
-        Target.objects.get_or_create(
+        _get_or_create(
+            Target,
             organisation=council,
             scheme=council_scheme,
             period=str(year),
             kind="pledge",
             defaults={"number": COUNCIL_PLEDGE},
         )
-        Target.objects.get_or_create(
+        _get_or_create(
+            Target,
             organisation=council,
             scheme=council_scheme,
             period=str(year),
@@ -174,7 +200,8 @@ def ensure_reference_data(first_year: int = FIRST_YEAR, last_year: int | None = 
         )
     for department, number in (("ONS", 12), ("DWP", 20), ("HMRC", 20), ("DFE", 15)):
         for year in range(max(first_year, last_year - 3), last_year + 1):
-            Target.objects.get_or_create(
+            _get_or_create(
+                Target,
                 organisation=Organisation.objects.get(code=department),
                 scheme=clis,
                 period=f"{year}-{(year + 1) % 100:02d}",
@@ -382,18 +409,18 @@ def create_demo_records(
                 **dates,
             }
         )
-    reason = "Demo data (seed_demo)"
-    candidates = bulk_create_with_history(candidates, Candidate, batch_size=500, default_change_reason=reason)
+    authored = {"default_user": demo_data_user(), "default_change_reason": "Demo data (seed_demo)"}
+    candidates = bulk_create_with_history(candidates, Candidate, batch_size=500, **authored)
     records = [Placement(candidate=candidate, **draft) for candidate, draft in zip(candidates, drafts, strict=True)]
     outcomes = []
     for record in records:
         history, ended = generator.outcomes(record.scheme, record)
         record.ended_on = ended
         outcomes.extend(history)
-    records = bulk_create_with_history(records, Placement, batch_size=500, default_change_reason=reason)
+    records = bulk_create_with_history(records, Placement, batch_size=500, **authored)
     for outcome in outcomes:
         outcome.placement_id = outcome.placement.pk
-    bulk_create_with_history(outcomes, Outcome, batch_size=500, default_change_reason=reason)
+    bulk_create_with_history(outcomes, Outcome, batch_size=500, **authored)
     Placement.objects.filter(candidate__reference__startswith=DEMO_PREFIX).refresh_latest_outcomes()
     announce_records_changed(sender=Placement)  # bulk writes send no save signals; cached figures must go
     waiting = sum(1 for record in records if record.started_on is None)

@@ -1,4 +1,4 @@
-"""Import a hires spreadsheet (interfaces.md section 1): all or nothing, every problem named by row and heading.
+"""Import a hires spreadsheet (docs/interfaces.md section 1): all or nothing, every problem named by row and heading.
 
 The command line (`import_placements`) and the admin import (placements/admin_import.py) both call
 `import_placements_file` / `import_placements_rows`, so a file is judged the same way wherever it comes in.

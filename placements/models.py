@@ -332,7 +332,7 @@ class Outcome(models.Model):
 
 
 class RecordAccess(models.Model):
-    """One read of a care leaver's record by a person (domain.md: every read is audited).
+    """One read of a care leaver's record by a person (docs/domain.md: every read is audited).
 
     Written by `placements.audit`; changes are kept separately by django-simple-history."""
 

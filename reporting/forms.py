@@ -96,7 +96,13 @@ class FoiRequestForm(GovukFormMixin, forms.ModelForm):
         if not user.is_superuser:
             organisations = organisations.filter(pk__in=Membership.objects.organisation_ids(user, [Role.FOI]))
         self.fields["organisation"].queryset = organisations
-        self.fields["organisation"].empty_label = None if organisations.count() == 1 else "Select an organisation"
+        # An officer of one organisation usually answers for it, not for one of its units: it is chosen already.
+        own = set(Membership.objects.filter(user=user, role=Role.FOI).values_list("organisation_id", flat=True))
+        if len(own) == 1 and not user.is_superuser:
+            self.fields["organisation"].initial = own.pop()
+            self.fields["organisation"].empty_label = None
+        else:
+            self.fields["organisation"].empty_label = "Select an organisation"
         self.fields["scheme"].queryset = Scheme.objects.all()
         self.fields["scheme"].empty_label = "All schemes"
         for name in ("first_year", "last_year"):

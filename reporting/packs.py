@@ -1,5 +1,5 @@
 """The FOI pack: a published family (reporting/publication.py) written as an xlsx workbook laid out as the
-Analysis Function guidance on releasing statistics in spreadsheets asks (interfaces.md section 2): Cover,
+Analysis Function guidance on releasing statistics in spreadsheets asks (docs/interfaces.md section 2): Cover,
 Contents, Notes, then one sheet per table, each holding one real Excel table with its title in A1, no merged
 cells and no blank rows or columns inside the table.
 

@@ -7,8 +7,9 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_import import ReferenceImportMixin
@@ -21,14 +22,32 @@ from .models import Grade, Location, Membership, Organisation, Scheme, Target
 RECORD_ORGANISATION_CHOICES: dict[tuple[str, str, str], Callable[..., QuerySet]] = {}
 
 
+def _id_or_404(model, value: str) -> None:
+    """Refuse an id that cannot be a primary key of `model`: wrong type, or out of the column's range."""
+    field = model._meta.pk
+    try:
+        field.run_validators(field.to_python(unquote(value)))
+    except ValidationError as error:
+        raise Http404(f"No {model._meta.verbose_name} with that id.") from error
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """SimpleHistoryAdmin for every model with a history in this product: use it instead of the original.
 
     simple_history's page for one past version saves whatever is POSTed to it after checking only that the
     user may *view* the history, so a reader (a manager; HR on reference data) could change a record by
-    posting to /history/<version>/. Here a POST needs the change permission on the current record."""
+    posting to /history/<version>/. Here a POST needs the change permission on the current record.
+
+    An id in the URL that cannot be one (`abc`, a number too large for the column) is not found (404), as
+    Django's own change page treats it, rather than an error from the history query (500)."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _id_or_404(self.model, object_id)
+        _id_or_404(self.model.history.model, version_id)
         if request.method == "POST":
             current = self.get_object(request, unquote(object_id))
             if current is None or not self.has_change_permission(request, current):
@@ -96,7 +115,8 @@ class SchemeAdmin(HistoryAdmin):
 
 @admin.register(Target)
 class TargetAdmin(HistoryAdmin):
-    list_display = ["organisation", "scheme", "period", "kind", "number"]
+    # Codes, not names, so the list fits a laptop's screen; reporting/admin.py adds the actual hires.
+    list_display = ["organisation_code", "scheme_code", "period", "kind", "number"]
     list_filter = ["kind", "scheme", "period"]
     list_select_related = ["organisation", "scheme"]
     search_fields = ["organisation__code", "organisation__name", "scheme__code", "period"]
@@ -110,6 +130,14 @@ class TargetAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+    @admin.display(description="organisation", ordering="organisation__code")
+    def organisation_code(self, target):
+        return target.organisation.code
+
+    @admin.display(description="scheme", ordering="scheme__code")
+    def scheme_code(self, target):
+        return target.scheme.code
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "scheme" and not request.user.is_superuser:

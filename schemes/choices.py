@@ -1,4 +1,4 @@
-"""Fixed vocabularies for reference data (domain.md, interfaces.md section 1)."""
+"""Fixed vocabularies for reference data (docs/domain.md, docs/interfaces.md section 1)."""
 
 from django.db import models
 
@@ -51,7 +51,7 @@ class TargetKind(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    """What a member of staff may do for an organisation (interfaces.md section 4)."""
+    """What a member of staff may do for an organisation (docs/interfaces.md section 4)."""
 
     HR = "hr", "HR (enters and imports records)"
     MANAGER = "manager", "Manager (dashboards)"

@@ -1,4 +1,4 @@
-"""Load reference data from a workbook (interfaces.md section 1, "Reference data"): all or nothing, idempotent.
+"""Load reference data from a workbook (docs/interfaces.md section 1, "Reference data"): all or nothing, idempotent.
 
 Sheets (any may be absent), headings matched like the hires import (case, spaces and punctuation ignored):
 - Organisations: Code, Name, Kind, Parent (code)

@@ -1,7 +1,7 @@
 """The production-like setup stays deployable: docker-compose.yml is a valid Compose file that runs the same
-commands as the Makefile, and `manage.py check --deploy` is clean with DEBUG off (interfaces.md section 6).
+commands as the Makefile, and `manage.py check --deploy` is clean with DEBUG off (docs/interfaces.md section 6).
 
-No Docker engine runs on the build machines (machines.md), so the Compose file is checked against the
+No Docker engine runs where the tests run (CI, development machines), so the Compose file is checked against the
 Compose Specification's JSON schema, as shipped (with its licence) inside the check-jsonschema package."""
 
 import copy
@@ -59,12 +59,14 @@ def test_compose_runs_web_worker_beat_postgresql_and_redis(compose):
     assert services["web"]["healthcheck"]["test"][-1].endswith("/health/')")
 
 
-def test_compose_starts_celery_the_way_the_makefile_does(compose):
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+def test_compose_and_make_run_start_celery_from_the_one_procfile(compose):
+    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    procfile = dict(line.split(":", 1) for line in lines if line and not line.startswith("#"))
+    assert procfile.keys() >= {"web", "worker", "beat"}
     for role in ("worker", "beat"):
-        command = compose["services"][role]["command"]
-        assert command.startswith(f"celery -A careleavers {role}")
-        assert f"celery -A careleavers {role}" in makefile
+        assert procfile[role].strip().startswith(f"celery -A careleavers {role}")
+        assert compose["services"][role]["command"] == f"honcho start --no-prefix {role}"
+    assert "honcho start" in (ROOT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_check_deploy_reports_no_issues_with_debug_off(tmp_path):

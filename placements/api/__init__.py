@@ -1,1 +1,1 @@
-"""REST endpoints for care leavers, placements and outcomes (interfaces.md section 3)."""
+"""REST endpoints for care leavers, placements and outcomes (docs/interfaces.md section 3)."""

@@ -30,7 +30,7 @@ class RecordPagination(Pagination):
 
 
 class _RecordViewSet(viewsets.ModelViewSet):
-    """Every record a client reads, one by one or a page at a time, is recorded (domain.md: reads are audited)."""
+    """Every record a client reads, one by one or a page at a time, is recorded (docs/domain.md: reads are audited)."""
 
     permission_classes = [RecordPermissions]
     pagination_class = RecordPagination

@@ -1,1 +1,1 @@
-"""The statistics API: /api/v1/stats/hires/ and /api/v1/stats/outcomes/ (interfaces.md section 3)."""
+"""The statistics API: /api/v1/stats/hires/ and /api/v1/stats/outcomes/ (docs/interfaces.md section 3)."""

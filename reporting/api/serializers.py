@@ -1,4 +1,4 @@
-"""Explicit response shapes of the statistics endpoints, for the OpenAPI contract (interfaces.md section 3)."""
+"""Explicit response shapes of the statistics endpoints, for the OpenAPI contract (docs/interfaces.md section 3)."""
 
 from rest_framework import serializers
 

@@ -1,1 +1,1 @@
-"""Read-only REST endpoints for reference data (interfaces.md section 3)."""
+"""Read-only REST endpoints for reference data (docs/interfaces.md section 3)."""

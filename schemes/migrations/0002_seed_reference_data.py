@@ -1,4 +1,4 @@
-"""Seed the reference data the product ships with (domain.md): Civil Service grades and apprenticeship
+"""Seed the reference data the product ships with (docs/domain.md): Civil Service grades and apprenticeship
 levels, the CLIS and GFiE schemes, the main government departments and well-known sites.
 
 Administrators keep it up to date afterwards (admin or `import_reference`), so this only adds rows that

@@ -84,7 +84,7 @@ def true_count(**fixed):
 
 
 def test_an_api_client_gets_the_documented_shape(ons_gfie, as_user):
-    StatisticsLevel.objects.create(user=ons_gfie.ons_api, year_basis="financial")  # as interfaces.md's example
+    StatisticsLevel.objects.create(user=ons_gfie.ons_api, year_basis="financial")  # as docs/interfaces.md's example
     response = as_user("ons_api").get(
         "/api/v1/stats/hires/",
         {

@@ -1,6 +1,7 @@
 """A real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright against pytest-django's live server.
 
-`playwright install` cannot download browsers on these machines; .ci/run installs Chromium with apt-get.
+`playwright install` cannot download browsers on machines without access to Playwright's CDN; `make test`
+installs Debian's Chromium when it is missing (or names the command to run).
 """
 
 import os
@@ -10,7 +11,7 @@ import pytest
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Headless, as root, with no network: without the background-networking flags Chromium keeps trying to
-# reach Google's services and floods the closed network with refused connections (docs machines.md).
+# reach Google's services and floods a closed network with refused connections.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -32,7 +33,7 @@ def reference_data(committed_reference_data):
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install -y chromium (see .ci/run).")
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make test` installs it (apt-get install chromium).")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in the test's thread, so Django would refuse the ORM calls the
     # tests make (setting up data, checking results); they are still synchronous, one at a time.

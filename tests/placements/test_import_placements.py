@@ -1,4 +1,4 @@
-"""Importing a hires spreadsheet from the command line, as HR staff would check it (interfaces.md section 1)."""
+"""Importing a hires spreadsheet from the command line, as HR staff would check it (docs/interfaces.md section 1)."""
 
 import datetime
 from io import StringIO

@@ -5,13 +5,14 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from rest_framework.authtoken.models import Token
 
 from placements.demo import DEMO_PASSWORD
-from placements.models import Placement
-from schemes.models import Scheme, Target
+from placements.models import Candidate, Outcome, Placement
+from schemes.models import Organisation, Scheme, Target
 from tests.signing_in import authenticate
 
 TODAY = datetime.date(2026, 11, 23)
@@ -121,6 +122,30 @@ def test_it_prints_demo_users_who_can_sign_in_with_the_printed_password(seeded):
     assert Token.objects.get(user__username="demo-api").key in output
     hr = authenticate(username="demo-hr", password=DEMO_PASSWORD)
     assert set(Placement.objects.for_user(hr).values_list("organisation__code", flat=True)) == {"ONS", "ONS-DSC"}
+
+
+def test_the_history_of_every_demo_record_names_the_demo_data_user_who_cannot_sign_in(seeded, client):
+    seeded()
+    council = Organisation.objects.get(code="DERBY")
+    for history in (
+        Candidate.history.all(),
+        Placement.history.all(),
+        Outcome.history.all(),
+        Target.history.all(),
+        Organisation.history.filter(code__in=["DERBY", "ONS-DSC"]),
+        Scheme.history.filter(code="DCC-APPS"),
+    ):
+        assert history.exists()
+        assert set(history.values_list("history_user__username", flat=True)) == {"demo-data"}, history.model
+    assert authenticate(username="demo-data", password="") is None
+    assert authenticate(username="demo-data", password=DEMO_PASSWORD) is None
+
+    client.force_login(get_user_model().objects.get(username="admin"))
+    placement = Placement.objects.filter(organisation__code="ONS").first()
+    page = client.get(f"/admin/placements/placement/{placement.pk}/history/").content.decode()
+    assert "demo-data" in page
+    assert "None" not in page.split('id="change-history"', 1)[-1]
+    assert client.get(f"/admin/schemes/organisation/{council.pk}/history/").status_code == 200
 
 
 def test_demo_users_are_not_created_when_debug_is_off(db, settings):

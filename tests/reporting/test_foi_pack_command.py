@@ -1,4 +1,4 @@
-"""`manage.py foi_pack` writes the same audited pack as the FOI pages, with the options interfaces.md names."""
+"""`manage.py foi_pack` writes the same audited pack as the FOI pages, with the options docs/interfaces.md names."""
 
 import datetime
 import io

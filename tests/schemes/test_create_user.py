@@ -1,4 +1,4 @@
-"""`manage.py create_user` as interfaces.md section 4 describes it."""
+"""`manage.py create_user` as docs/interfaces.md section 4 describes it."""
 
 import pytest
 from django.contrib.auth import get_user_model

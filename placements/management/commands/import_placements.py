@@ -1,4 +1,4 @@
-"""`python manage.py import_placements FILE.xlsx|FILE.csv [--dry-run]` (interfaces.md section 1)."""
+"""`python manage.py import_placements FILE.xlsx|FILE.csv [--dry-run]` (docs/interfaces.md section 1)."""
 
 from django.core.management.base import BaseCommand, CommandError
 

@@ -1,5 +1,5 @@
 """`manage.py foi_pack --out FILE.xlsx [--scheme CODE] [--organisation CODE] [--year-basis calendar|financial]
-[--from YEAR] [--to YEAR] [--request REFERENCE]` (interfaces.md section 2)."""
+[--from YEAR] [--to YEAR] [--request REFERENCE]` (docs/interfaces.md section 2)."""
 
 from pathlib import Path
 

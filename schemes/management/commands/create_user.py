@@ -1,4 +1,4 @@
-"""`manage.py create_user USERNAME --role ROLE --organisation CODE [...]` (interfaces.md section 4)."""
+"""`manage.py create_user USERNAME --role ROLE --organisation CODE [...]` (docs/interfaces.md section 4)."""
 
 import getpass
 import os

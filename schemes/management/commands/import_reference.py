@@ -1,4 +1,4 @@
-"""`python manage.py import_reference FILE.xlsx [--dry-run]` (interfaces.md section 1, "Reference data")."""
+"""`python manage.py import_reference FILE.xlsx [--dry-run]` (docs/interfaces.md section 1, "Reference data")."""
 
 from django.core.management.base import BaseCommand, CommandError
 
