@@ -7,9 +7,7 @@ requests; they are deliberately not in the admin, where FOI officers (who are st
 
 from django.contrib import admin
 
-from schemes.admin import HistoryAdmin
-
-from schemes.admin import TargetAdmin
+from schemes.admin import HistoryAdmin, TargetAdmin
 from schemes.models import Target
 
 from .models import HolidayOverride, StatisticsLevel
