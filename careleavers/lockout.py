@@ -1,4 +1,4 @@
-"""Sign-in lockout (interfaces.md section 8), by django-axes, on the admin's sign-in page and the staff one.
+"""Sign-in lockout (docs/interfaces.md section 8), by django-axes, on the admin's sign-in page and the staff one.
 
 axes counts failed passwords by account and by address (`AXES_LOCKOUT_PARAMETERS`) and compares the larger
 count with one limit. Staff of a whole department may sign in from one address, so here an address has a

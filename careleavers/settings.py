@@ -132,7 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes first (refuses a locked-out sign-in before any password is checked), then Django's own ModelBackend.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-# Sign-in lockout (interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
+# Sign-in lockout (docs/interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
 # one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, lock sign-in for SIGN_IN_LOCKOUT_MINUTES;
 # failures are forgotten once that long passes without one.
 # Administrators unlock in the admin (Axes > Access attempts: delete) or with `manage.py axes_reset_username`.

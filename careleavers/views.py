@@ -41,6 +41,7 @@ class ApiDocsView(SpectacularSwaggerView):
     in (sign in, or send a token) instead of DRF's bare "401 Unauthorized"; the schema itself is public."""
 
     permission_classes = [AllowAny]
+    http_method_names = ["get", "head"]  # a page, not an API: no OPTIONS (its metadata answer has no template)
 
     @extend_schema(exclude=True)  # a page about the API, not part of it (as drf-spectacular's own view)
     def get(self, request, *args, **kwargs):

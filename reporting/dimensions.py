@@ -123,7 +123,7 @@ def _name_outcomes(scope: Scope):
 
 
 def _every_outcome(observed: dict[str, tuple], scope: Scope) -> tuple[str, ...]:
-    """All ten outcomes and "No outcome recorded", always, in the order of domain.md."""
+    """All ten outcomes and "No outcome recorded", always, in the order of docs/domain.md."""
     return (*OUTCOME_LABELS.values(), NO_OUTCOME)
 
 

@@ -23,8 +23,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from schemes.choices import TargetKind
-from schemes.models import Target
-from schemes.reference import snapshot
+from schemes.models import Organisation, Target
 
 from .breakdowns import Scope, hires
 
@@ -89,7 +88,7 @@ def progress(targets: Iterable[Target], user, as_at: datetime.date | None = None
         return {}
     as_at = as_at or timezone.localdate()
     periods = {target.pk: period_scope(target).date_range() for target in targets}
-    tree = snapshot()  # the organisation tree, once for all the targets
+    tree = Organisation.objects.tree()  # once for all the targets
     units = {target.pk: tree.descendant_ids([target.organisation_id]) for target in targets}
     scheme_ids = {target.scheme_id for target in targets}
     organisation_ids = set().union(*units.values())

@@ -1,4 +1,4 @@
-"""Sign-in lockout (interfaces.md section 8): wrong passwords lock an account, or an address, for a while."""
+"""Sign-in lockout (docs/interfaces.md section 8): wrong passwords lock an account, or an address, for a while."""
 
 import datetime
 import re
