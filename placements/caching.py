@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -46,7 +47,10 @@ def cached_count(queryset: models.QuerySet) -> int:
     is counted afresh. Counting a large organisation's records is most of a list page's database time
     (BENCHMARKS.md "API"); the rows of the page are still read each time."""
     key = versioned_key("count:")  # the version first: see careleavers/versioned_cache.py
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a scope or filter that matches nothing (no organisation at all): no query to ask
+        return 0
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     return get_or_compute(key + digest, queryset.count, timeout=COUNT_SECONDS)
 
