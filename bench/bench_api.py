@@ -5,7 +5,11 @@
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cl_bench_api REDIS_URL=redis://127.0.0.1:6379/5
     SECRET_KEY=bench python manage.py migrate && python bench/populate.py --placements 1000000
     psql -h 127.0.0.1 -U postgres cl_bench_api -c 'VACUUM ANALYZE'
-    python bench/bench_api.py [--clients 20] [--seconds 20] [--runs 3] [--workers W --threads T]
+    python bench/bench_api.py [--clients 20] [--seconds 20] [--runs 3] [--workers W --threads T] [--code DIR]
+
+Paired runs (the code before a change against the code after, in the same run): check the earlier commit out
+with `git worktree add /tmp/before COMMIT` and alternate `--code /tmp/before` with the default. The server listens
+on 127.0.0.1:8765 (BENCH_API_PORT to change it).
 
 It starts gunicorn itself (the project's gunicorn.conf.py, DEBUG off, as in production), creates the API clients
 below with tokens, times the first (cold) statistics request per scope, then runs each scenario with `wrk`
@@ -44,7 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "bench_api.lua"
-PORT = 8765
+PORT = int(os.environ.get("BENCH_API_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -106,9 +110,9 @@ SCENARIOS = [
 ]
 
 
-def manage(*args: str, env: dict) -> str:
+def manage(code: Path, *args: str, env: dict) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "manage.py", *args], cwd=code, env=env, capture_output=True, text=True, check=True
     )
     return result.stdout
 
@@ -259,6 +263,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)")
     parser.add_argument("--only", help="run only scenarios whose name contains this")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="serve the product from this checkout (e.g. a `git worktree` of an earlier commit, for paired runs)",
+    )
     parser.add_argument("--no-alone", action="store_true", help="skip the one-client runs")
     parser.add_argument(
         "--think",
@@ -282,9 +292,11 @@ def main() -> None:
     }
     tokens = {}
     for username, (role, organisation, (organisations, schemes)) in CLIENTS.items():
-        out = manage("create_user", username, "--role", role, "--organisation", organisation, "--token", env=env)
+        out = manage(
+            args.code, "create_user", username, "--role", role, "--organisation", organisation, "--token", env=env
+        )
         tokens[username] = out.split()[-1]
-        manage("statistics_level", username, "--organisations", organisations, "--schemes", schemes, env=env)
+        manage(args.code, "statistics_level", username, "--organisations", organisations, "--schemes", schemes, env=env)
 
     if os.environ.get("REDIS_URL"):
         # Start every run with empty throttle histories (earlier runs' would weigh on the throttle's cost).
@@ -310,7 +322,7 @@ def main() -> None:
         command += ["--workers", str(args.workers)]
     if args.threads:
         command += ["--threads", str(args.threads)]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=args.code, env=env)
     runs: list[list[dict]] = []
     try:
         for _ in range(150):
@@ -326,6 +338,7 @@ def main() -> None:
         print(f"ONS HR sees {json.loads(body)['count']:,} placements.")
         # A new records version, so the first request per scope below really computes.
         manage(
+            args.code,
             "shell",
             "-c",
             "from placements.signals import announce_records_changed; announce_records_changed()",

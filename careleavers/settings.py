@@ -130,8 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# django-axes first (refuses a locked-out sign-in before any password is checked), then Django's own ModelBackend.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# django-axes first (refuses a locked-out sign-in before any password is checked), then Django's ModelBackend with
+# each user's permissions kept in the cache until they change (schemes/backends.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "schemes.backends.ModelBackend"]
 # Sign-in lockout (docs/interfaces.md section 8; careleavers/lockout.py, docs/decisions/0024): 10 wrong passwords for
 # one account, or SIGN_IN_ADDRESS_FAILURE_LIMIT from one address, lock sign-in for SIGN_IN_LOCKOUT_MINUTES;
 # failures are forgotten once that long passes without one.

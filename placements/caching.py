@@ -49,7 +49,7 @@ def cached_count(queryset: models.QuerySet) -> int:
     key = versioned_key("count:")  # the version first: see careleavers/versioned_cache.py
     try:
         sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # the filter matches nothing whatever the rows (a user of no organisation)
+    except EmptyResultSet:  # a scope or filter that matches nothing (no organisation at all): no query to ask
         return 0
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     return get_or_compute(key + digest, queryset.count, timeout=COUNT_SECONDS)

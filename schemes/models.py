@@ -23,6 +23,10 @@ REFERENCE_VERSION = Version("reference")
 # What is kept of reference data is also dropped after this long: the bound on staleness, should some write
 # bypass the model signals (a raw UPDATE of a reference table).
 REFERENCE_SECONDS = 300
+# Replaced whenever what a user may do or see changes: a membership, a user's groups or own permissions, a
+# group's permissions (schemes/backends.py connects it). Users' permissions and memberships are kept under it.
+ACCESS_VERSION = Version("access")
+ACCESS_SECONDS = 300  # the bound on staleness should a write bypass the model signals, as above
 
 
 def normalise_name(value: str) -> str:
@@ -240,15 +244,19 @@ class MembershipQuerySet(models.QuerySet):
         """Organisations (with everything nested under them) where `user` holds one of `roles`.
 
         A request asks this several times (which records, which of them editable, which schemes administered):
-        the user's memberships are read once per user object, as Django keeps a user's permissions on the
-        object (a request has its own: fetch the user again to see memberships changed since), and the tree
-        comes from the cache (`Organisation.objects.tree`)."""
+        the user's memberships are kept in the shared cache under the access version, which any change of a
+        membership replaces (schemes/backends.py), and on the user object once read, as Django keeps a user's
+        permissions (each request authenticates its own); the tree comes from the cache too
+        (`Organisation.objects.tree`)."""
         if user is None or not user.is_authenticated:
             return set()
         memberships = getattr(user, "memberships_held", None)
         if memberships is None:
-            memberships = list(self.filter(user=user).order_by().values_list("organisation_id", "role"))
-            user.memberships_held = memberships
+            memberships = user.memberships_held = get_or_compute(
+                f"access:{ACCESS_VERSION.token()}:memberships:{user.pk}",
+                lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role")),
+                timeout=ACCESS_SECONDS,
+            )
         roots = {organisation for organisation, role in memberships if role in roles}
         return Organisation.objects.tree().descendant_ids(roots) if roots else set()
 

@@ -2,7 +2,7 @@
 
 A page of records shows organisations, schemes, locations and grades by code (a location by name), and the
 statistics API matches the codes it is given; both read the small reference tables through a *snapshot*: the
-organisation tree (`Organisation.objects.tree`) and one id-to-code map per table, each kept in Django's cache
+organisation tree (`Organisation.objects.tree`) and the id-to-code maps of the four tables, each kept in Django's cache
 under the reference version (`schemes.models.REFERENCE_VERSION`), which every save or delete of an
 Organisation, Location, Grade or Scheme replaces, at once and again when its transaction commits. A value
 computed inside a transaction is kept for everyone only once it commits. careleavers/versioned_cache.py says
@@ -19,6 +19,9 @@ from careleavers.versioned_cache import get_or_compute
 
 from .models import REFERENCE_SECONDS, REFERENCE_VERSION, Grade, Location, Organisation, OrganisationTree, Scheme
 
+# What the API shows each reference by: its code, or a location's name.
+CODED = ((Organisation, "code"), (Scheme, "code"), (Location, "name"), (Grade, "code"))
+
 
 class Snapshot:
     """The reference tables at one reference version, each read from the cache when first asked for. Hold one
@@ -33,20 +36,20 @@ class Snapshot:
 
     @cached_property
     def _codes(self) -> dict[str, dict[int, str]]:
+        # The key names what the entry holds, so that code expecting other maps never reads this one.
+        names = ",".join(f"{model._meta.model_name}.{field}" for model, field in CODED)
         return get_or_compute(
-            f"reference:{self.version}:codes",
+            f"reference:{self.version}:codes:{names}",
             lambda: {
-                "scheme": dict(Scheme.objects.order_by().values_list("pk", "code")),
-                "location": dict(Location.objects.order_by().values_list("pk", "name")),
-                "grade": dict(Grade.objects.order_by().values_list("pk", "code")),
+                model._meta.model_name: dict(model.objects.order_by().values_list("pk", field))
+                for model, field in CODED
             },
             timeout=REFERENCE_SECONDS,
         )
 
     def codes(self, model) -> dict[int, str]:
-        """Id to code (name for locations) of one reference model, as the API and spreadsheets name them."""
-        if model is Organisation:
-            return self.organisations.codes
+        """Id to code (name for locations) of one reference model, as the API and spreadsheets name them (one
+        cache read for the four maps: a page of records shows all four and needs no tree)."""
         return self._codes[model._meta.model_name]
 
     @cached_property

@@ -95,7 +95,7 @@ class IdsFirstPaginator(CountCachedPaginator):
         layout = placement_layout()
         rows = Placement.objects.filter(pk__in=ids).order_by().values_list(*layout.lookups)
         by_id = {row.id: row for row in map(layout.row._make, rows)}
-        return self._get_page([by_id[pk] for pk in ids], number, self)
+        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # one deleted since: left out
 
 
 class PlacementPagination(RecordPagination):
