@@ -1,8 +1,11 @@
-"""Benchmark: a 10,000-row hires spreadsheet through `import_placements` vs django-import-export's defaults.
+"""Benchmark: a 10,000-row hires spreadsheet through `import_placements` vs django-import-export's defaults,
+and the same file checked against a store of 1,000,000 placements.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/careleavers .venv/bin/python bench/bench_import.py [--rows N]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<1M store> .venv/bin/python bench/bench_import.py --store \
+        [--baseline-code DIR]
 
-Both contenders read the same generated .xlsx, each into a freshly emptied set of record tables in a
+Default: both contenders read the same generated .xlsx, each into a freshly emptied set of record tables in a
 throw-away database (`bench_<name>`, created and dropped here), in the same run:
 - ours: `manage.py import_placements FILE` end to end: read, check every row, bulk-write placements,
   candidates and outcomes with their history rows (written in the database, decision 0014), refresh
@@ -11,6 +14,14 @@ throw-away database (`bench_<name>`, created and dropped here), in the same run:
   row, one transaction), foreign keys by code or name. It is given less to do: its candidates are created
   beforehand (untimed) and it ignores the outcome columns.
 Targets (issue 2, item 5): ours under 5 s on PostgreSQL, and at least 3 times faster than the baseline.
+
+`--store`: DATABASE_URL names a database filled by bench/populate.py (and migrated to this code). Dry runs
+only, each `manage.py import_placements FILE --dry-run` in a process of its own, timed with its peak memory:
+the generated file against an empty database (`bench_<name>`, the baseline of the same run) and against the
+store, and a file of 10,000 of the store's own placements (re-imported: every row names a stored record)
+against the store. `--baseline-code DIR` runs the same commands with another checkout's code as well (an
+earlier commit, extracted with `git archive`). Target (issue 10, item 4): against the store, no slower than
+on the empty database, give or take the records the file names.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import datetime
 import os
 import platform
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,25 +54,11 @@ from import_export import fields, resources, widgets  # noqa: E402
 from import_export.formats.base_formats import XLSX  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
+from placements.import_columns import COLUMNS  # noqa: E402
 from placements.models import Candidate, Outcome, Placement  # noqa: E402
 from schemes.models import Grade, Location, Organisation, Scheme  # noqa: E402
 
-HEADINGS = [
-    "Candidate reference",
-    "Date of birth",
-    "Scheme",
-    "Organisation",
-    "Business unit",
-    "Location",
-    "Grade",
-    "Offer date",
-    "Start date",
-    "Planned end date",
-    "End date",
-    "Outcome",
-    "Outcome date",
-    "Destination organisation",
-]
+HEADINGS = [column.heading for column in COLUMNS]
 ORGANISATIONS = ["ONS", "DWP", "HMRC", "DFE", "HO", "MOJ", "DFT", "CO"]
 LOCATIONS = ["Newport", "Titchfield", "Darlington Economic Campus", "London", "Sheffield", "Leeds", "Glasgow"]
 UNITS = ["Data Science Campus", "Digital", "Finance", "Operations", "Policy", ""]
@@ -90,24 +88,23 @@ def generate(path: Path, rows: int, seed: int = 2024) -> Path:
             outcome, outcome_on = "Still in post", started + datetime.timedelta(days=180)
         elif not started and rng.random() < 0.3:
             outcome, outcome_on = "Withdrew before start", offered + datetime.timedelta(days=60)
-        sheet.append(
-            [
-                f"{organisation}-{number:06d}",
-                datetime.date(1998, 1, 1) + datetime.timedelta(days=rng.randrange(3000)),
-                rng.choice(["CLIS", "GFiE"]),
-                organisation,
-                rng.choice(UNITS),
-                rng.choice(LOCATIONS),
-                rng.choice(["AO", "EO", "AA", "HEO"]),
-                offered,
-                started,
-                planned_end,
-                ended,
-                outcome,
-                outcome_on,
-                destination,
-            ]
-        )
+        row = {
+            "Candidate reference": f"{organisation}-{number:06d}",
+            "Date of birth": offered - datetime.timedelta(days=rng.randrange(16 * 365, 25 * 365)),  # 16 to 24
+            "Scheme": rng.choice(["CLIS", "GFiE"]),
+            "Organisation": organisation,
+            "Business unit": rng.choice(UNITS),
+            "Location": rng.choice(LOCATIONS),
+            "Grade": rng.choice(["AO", "EO", "AA", "HEO"]),
+            "Offer date": offered,
+            "Start date": started,
+            "Planned end date": planned_end,
+            "End date": ended,
+            "Outcome": outcome,
+            "Outcome date": outcome_on,
+            "Destination organisation": destination,
+        }
+        sheet.append([row[heading] for heading in HEADINGS])
     book.save(path)
     return path
 
@@ -182,12 +179,100 @@ def time_baseline(path: Path) -> float:
     return elapsed
 
 
+def stored_placements_file(path: Path, rows: int) -> Path:
+    """A sheet of `rows` of the store's own placements, spread over it, as HR would re-import them."""
+    headings = ["Candidate reference", "Scheme", "Organisation", "Location", "Grade", "Offer date", "Start date"]
+    total = Placement.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reference, s.code, o.code, l.name, g.code, p.offered_on, p.started_on "
+            "FROM placements_placement p JOIN placements_candidate c ON c.id = p.candidate_id "
+            "JOIN schemes_scheme s ON s.id = p.scheme_id JOIN schemes_organisation o ON o.id = p.organisation_id "
+            "JOIN schemes_location l ON l.id = p.location_id JOIN schemes_grade g ON g.id = p.grade_id "
+            "WHERE p.id %% %s = 0 ORDER BY p.id LIMIT %s",
+            [max(total // rows, 1), rows],
+        )
+        found = cursor.fetchall()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(headings)
+    for values in found:
+        sheet.append(list(values))
+    book.save(path)
+    return path
+
+
+def run_import(code: Path, database_url: str, path: Path) -> tuple[float, float, str]:
+    """`manage.py import_placements FILE --dry-run` of the code in `code`, in a process of its own: wall seconds,
+    peak resident memory in MiB (the child's own, from wait4) and its last line of output."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, str(code / "manage.py"), "import_placements", str(path), "--dry-run"],
+            cwd=code,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        _pid, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        said = out.read().decode().strip().splitlines()
+    if child.returncode != 0:
+        raise SystemExit(f"The import failed ({code}): {said[-5:]}")
+    return elapsed, usage.ru_maxrss / 1024, said[-1]
+
+
+def against_store(arguments) -> None:
+    """Dry runs against an empty database and against the store the DATABASE_URL names (see the docstring)."""
+    database = settings.DATABASES["default"]
+    store_url = os.environ["DATABASE_URL"]
+    store_name = str(database["NAME"])
+    empty_name = f"bench_{store_name}"
+    empty_url = store_url.rsplit("/", 1)[0] + f"/{empty_name}"
+    stored = Placement.objects.count()
+    print(
+        f"Store: {store_name}, {stored:,} placements; machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"load average at start: {os.getloadavg()[0]:.1f}"
+    )
+    codes = [("ours", ROOT)] + ([("baseline code", Path(arguments.baseline_code))] if arguments.baseline_code else [])
+    with tempfile.TemporaryDirectory() as folder:
+        new_hires = generate(Path(folder) / "hires.xlsx", arguments.rows)
+        reimport = stored_placements_file(Path(folder) / "stored.xlsx", arguments.rows)
+        database["TEST"]["NAME"] = empty_name
+        connection.creation.create_test_db(verbosity=0, autoclobber=True)  # the empty database, migrated
+        try:
+            runs = [
+                ("new hires, empty database", empty_url, new_hires),
+                (f"new hires, {stored:,} stored", store_url, new_hires),
+                (f"{arguments.rows:,} stored placements re-imported", store_url, reimport),
+            ]
+            for label, code in codes:
+                for what, url, path in runs:
+                    timings = [run_import(code, url, path) for _ in range(arguments.repeat)]
+                    best = min(timings)
+                    each = ", ".join(f"{seconds:.2f}" for seconds, _memory, _said in timings)
+                    peak = max(memory for _seconds, memory, _said in timings)
+                    print(f"  {label}: {what}: best {best[0]:.2f} s (n={len(timings)}: {each}), peak {peak:.0f} MiB")
+                    print(f"    {best[2]}")
+        finally:
+            connection.creation.destroy_test_db(store_name, verbosity=0)
+    print(f"load average now {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours (the best is reported)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (while tuning)")
+    parser.add_argument("--store", action="store_true", help="dry runs against the populated DATABASE_URL")
+    parser.add_argument("--baseline-code", help="with --store: a checkout whose import is timed too")
     arguments = parser.parse_args()
+    if arguments.store:
+        against_store(arguments)
+        return
 
     database = settings.DATABASES["default"]
     database["TEST"]["NAME"] = f"bench_{Path(str(database['NAME'])).stem}"

@@ -201,7 +201,7 @@ IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=20)
 IMPORT_MAX_INFLATED_MB = env.int("IMPORT_MAX_INFLATED_MB", default=150)  # an .xlsx's parts, uncompressed
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=120_000)  # the last row number a sheet may use
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
-IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=3_000_000)  # rows x columns a sheet spans
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=3_500_000)  # rows x columns a sheet spans
 # Plausible dates (placements/rules.py, docs/decisions/0017): a date outside its window is refused by every
 # door (admin, API, imports) and listed by `manage.py check_data`.
 RECORD_DATES_EARLIEST_YEAR = env.int("RECORD_DATES_EARLIEST_YEAR", default=2000)  # when a scheme names no first year

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.text import capfirst
 from import_export import resources
 from import_export.admin import ImportMixin
 from import_export.fields import Field
@@ -111,7 +112,7 @@ class HiresXLSX(XLSX):
     """.xlsx read exactly as the command reads it: within the import limits, first sheet, calculated values."""
 
     def create_dataset(self, in_stream, **kwargs):
-        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="The uploaded file", kind=".xlsx"))
+        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="the uploaded file", kind=".xlsx"))
 
 
 class HiresCSV(CSV):
@@ -125,7 +126,7 @@ class HiresCSV(CSV):
         return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
-        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="The uploaded file", kind=".csv"))
+        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="the uploaded file", kind=".csv"))
 
 
 class HiresImportForm(ImportForm):
@@ -156,7 +157,7 @@ class HiresImportMixin(ImportMixin):
     def add_data_read_fail_error_to_form(self, form, e):
         """A file refused at the door (unreadable, or over a limit) is refused with the reader's own words."""
         if isinstance(e, UnreadableFile):
-            form.add_error("import_file", str(e))
+            form.add_error("import_file", capfirst(str(e)))
         else:
             super().add_data_read_fail_error_to_form(form, e)
 

@@ -69,6 +69,7 @@ PLACEMENT_FIELDS = (
 )
 # Stored dates a sheet cannot carry, which the rules judge a row's dates against.
 STORED_ONLY_FIELDS = ("referred_on", "applied_on", "clearance_requested_on", "clearance_granted_on")
+NOTHING_STORED = (None,) * len(STORED_ONLY_FIELDS)
 FIELD_HEADING = {
     "business_unit": "Business unit",
     "location_id": "Location",
@@ -226,16 +227,16 @@ class _Plan:
     candidate: _Candidate
     scheme_id: int
     organisation_id: int
-    values: dict[str, Any]  # PLACEMENT_FIELDS
-    original: dict[str, Any]
-    stored: dict[str, Any]  # STORED_ONLY_FIELDS
+    values: dict[str, Any]  # PLACEMENT_FIELDS, as the file leaves them
+    original: tuple  # PLACEMENT_FIELDS, as they were (tuples: a file of 100,000 rows holds 100,000 of each)
+    stored: tuple  # STORED_ONLY_FIELDS
     first_row: int = 0
     outcomes: dict[tuple[str, datetime.date], int | None] = field(default_factory=dict)  # (code, on) -> destination
     outcome_changed: bool = False
     candidate_changed: bool = False  # a row about this placement changed its candidate's date of birth
 
     def changed_fields(self) -> list[str]:
-        return [name for name in PLACEMENT_FIELDS if self.values[name] != self.original[name]]
+        return [name for name, was in zip(PLACEMENT_FIELDS, self.original, strict=True) if self.values[name] != was]
 
 
 class _HiresImport:
@@ -449,16 +450,15 @@ class _HiresImport:
         for chunk in chunked(list(by_pk)):
             found = placements.filter(candidate_id__in=chunk, scheme_id__in=scheme_ids).order_by()
             for values in found.values_list(*columns):
-                original = dict(zip(PLACEMENT_FIELDS, values[4:stored_from], strict=True))
                 plan = _Plan(
                     pk=values[0],
                     is_new=False,
                     candidate=by_pk[values[1]],
                     scheme_id=values[2],
                     organisation_id=values[3],
-                    values=dict(original),
-                    original=original,
-                    stored=dict(zip(STORED_ONLY_FIELDS, values[stored_from:], strict=True)),
+                    values=dict(zip(PLACEMENT_FIELDS, values[4:stored_from], strict=True)),
+                    original=values[4:stored_from],
+                    stored=values[stored_from:],
                 )
                 self._index(plan)
                 plans_by_pk[plan.pk] = plan
@@ -521,7 +521,7 @@ class _HiresImport:
                 wanted[key] = getattr(row, key) if key != "business_unit" else row.business_unit or ""
 
         problems = rules.placement_date_problems(
-            **plan.stored,
+            **dict(zip(STORED_ONLY_FIELDS, plan.stored, strict=True)),
             offered_on=wanted["offered_on"],
             started_on=wanted["started_on"],
             planned_end_on=wanted["planned_end_on"],
@@ -596,8 +596,8 @@ class _HiresImport:
             scheme_id=row.scheme_id,
             organisation_id=row.organisation_id,
             values=values,
-            original=dict(values),
-            stored=dict.fromkeys(STORED_ONLY_FIELDS),
+            original=tuple(values.values()),
+            stored=NOTHING_STORED,
         )
 
     def outcome_for(self, row: _Row, wanted: dict[str, Any]):

@@ -402,50 +402,57 @@ def _calamine_sheet(sheet, name: str) -> Sheet:
 _SAVE_AS = "save it from the spreadsheet as 'CSV UTF-8', or as an .xlsx workbook"
 
 
-def decode_csv(data: bytes, label: str) -> str:
-    """A CSV file's text, in whichever encoding a spreadsheet program wrote it: UTF-8 (with or without the
-    byte-order mark Excel's "CSV UTF-8" adds), UTF-16 with its byte-order mark (Excel's "Unicode text"), else
-    Windows-1252 (Excel's plain "CSV" on Windows; Latin-1 text reads the same). Anything else is refused."""
+def csv_encoding(data: bytes, label: str) -> str:
+    """The encoding a spreadsheet program wrote a CSV file in: UTF-8 (with or without the byte-order mark Excel's
+    "CSV UTF-8" adds), UTF-16 with its byte-order mark (Excel's "Unicode text"), else Windows-1252 (Excel's plain
+    "CSV" on Windows; Latin-1 text reads the same). Anything else is refused with a message."""
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise UnreadableFile(f"{label} is in UTF-32, which the import does not read: {_SAVE_AS}.")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        sample = data[:4096]
+        if sample and sample.count(b"\x00") * 4 > len(sample):
+            raise UnreadableFile(
+                f"{label} looks like UTF-16 text without the byte-order mark that says so: {_SAVE_AS}."
+            )
+        encoding = "utf-8"
     try:
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
-        if data.startswith(codecs.BOM_UTF8):
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        data.decode(encoding)  # only to know it decodes: the rows are decoded as they are read
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"{label} says it is Unicode text but byte {error.start:,} is not: {_SAVE_AS}.") from None
-    sample = data[:4096]
-    if sample and sample.count(b"\x00") * 4 > len(sample):
-        raise UnreadableFile(f"{label} looks like UTF-16 text without the byte-order mark that says so: {_SAVE_AS}.")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise UnreadableFile(
-            f"{label} is neither UTF-8 nor Windows-1252 text (byte {error.start:,} is 0x{data[error.start]:02X}): "
-            f"{_SAVE_AS}."
-        ) from None
+        if encoding != "utf-8":
+            raise UnreadableFile(
+                f"{label} says it is Unicode text but byte {error.start:,} is not: {_SAVE_AS}."
+            ) from None
+        encoding = "cp1252"
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(
+                f"{label} is neither UTF-8 nor Windows-1252 text (byte {error.start:,} is "
+                f"0x{data[error.start]:02X}): {_SAVE_AS}."
+            ) from None
+    return encoding
 
 
-def _delimiter(text: str) -> str:
+def _csv_records(data: bytes, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    # The csv module's own cap on a cell (128 KiB) would stop the file with an exception; the file-size
+    # limit bounds every cell instead, and the import reports a cell too long for its column as a row error.
+    csv.field_size_limit(max(csv.field_size_limit(), len(data) + 1))
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")  # decoded a piece at a time
+    return csv.reader(text, delimiter=delimiter)
+
+
+def _delimiter(data: bytes, encoding: str) -> str:
     """Commas, unless the headings line has none and tabs (Excel's "Unicode text") or semicolons instead."""
-    first_line = text.split("\n", 1)[0]
+    first_line = next(io.TextIOWrapper(io.BytesIO(data[:65536]), encoding=encoding, errors="ignore"), "")
     if "," not in first_line:
         for other in ("\t", ";"):
             if other in first_line:
                 return other
     return ","
-
-
-def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
-    # The csv module's own cap on a cell (128 KiB) would stop the file with an exception; the file-size
-    # limit bounds every cell instead, and the import reports a cell too long for its column as a row error.
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    return csv.reader(io.StringIO(text), delimiter=delimiter)
 
 
 def _read_csv(source: Source, label: str, limits: ImportLimits) -> Sheet:
@@ -454,19 +461,18 @@ def _read_csv(source: Source, label: str, limits: ImportLimits) -> Sheet:
     else:
         source.seek(0)
         data = source.read()
-    text = decode_csv(data, label)
-    del data
-    delimiter = _delimiter(text)
+    encoding = csv_encoding(data, label)
+    delimiter = _delimiter(data, encoding)
     rows = columns = cells = 0
     try:
-        for record in _csv_records(text, delimiter):  # counted first: nothing is handed on from a file over a limit
+        for record in _csv_records(data, encoding, delimiter):  # counted first: nothing is handed on over a limit
             rows += 1
             columns = max(columns, len(record))
             cells += len(record)
             _check_span(_Span(rows, columns, cells), label, limits)
     except csv.Error as error:
         raise UnreadableFile(f"{label} could not be read as CSV at line {rows + 1:,} ({error}).") from None
-    records = _csv_records(text, delimiter)
+    records = _csv_records(data, encoding, delimiter)
     headings = next(records, None)
     if headings is None:
         raise UnreadableFile(f"{label} is empty: row 1 should hold the headings.")
