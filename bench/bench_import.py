@@ -202,27 +202,33 @@ def stored_placements_file(path: Path, rows: int) -> Path:
     return path
 
 
+# Runs a script (manage.py) as __main__ and, as it ends, says its peak resident memory. The process's own
+# high-water mark: rusage's figure for a child includes the parent's memory, inherited through fork and exec.
+PEAK_WRAPPER = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    with open("/proc/self/status") as status:
+        print(next(line for line in status if line.startswith("VmHWM:")).strip(), file=sys.stderr)
+"""
+
+
 def run_import(code: Path, database_url: str, path: Path) -> tuple[float, float, str]:
     """`manage.py import_placements FILE --dry-run` of the code in `code`, in a process of its own: wall seconds,
-    peak resident memory in MiB (the child's own, from wait4) and its last line of output."""
+    peak resident memory in MiB and its summary line."""
     env = {**os.environ, "DATABASE_URL": database_url}
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, str(code / "manage.py"), "import_placements", str(path), "--dry-run"],
-            cwd=code,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        _pid, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        said = out.read().decode().strip().splitlines()
+    command = ["manage.py", "import_placements", str(path), "--dry-run"]
+    started = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *command], cwd=code, env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    *said, peak = child.stderr.strip().splitlines()
     if child.returncode != 0:
         raise SystemExit(f"The import failed ({code}): {said[-5:]}")
-    return elapsed, usage.ru_maxrss / 1024, said[-1]
+    return elapsed, int(peak.split()[1]) / 1024, child.stdout.strip().splitlines()[-1]
 
 
 def against_store(arguments) -> None:

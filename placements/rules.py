@@ -29,7 +29,7 @@ OUTCOME_LABELS = dict(OutcomeCode.choices)
 
 
 def _iso(day: datetime.date) -> str:
-    return f"{day:%Y-%m-%d}"
+    return day.isoformat()  # strftime's %Y drops the zeros of year 24
 
 
 @dataclass(frozen=True)
@@ -206,4 +206,7 @@ def text_problems(**values: str) -> dict[str, str]:
 
 def as_sentences(problems: dict[str, str]) -> dict[str, str]:
     """The same problems written as form messages (capital letter, full stop) for `ValidationError`."""
-    return {field: f"{message[0].upper()}{message[1:]}." for field, message in problems.items()}
+    return {
+        field: f"{message[0].upper()}{message[1:]}{'' if message.endswith(('.', '?')) else '.'}"
+        for field, message in problems.items()
+    }
