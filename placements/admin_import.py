@@ -13,9 +13,9 @@ from typing import Any
 
 import tablib
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.text import capfirst
 from import_export import resources
 from import_export.admin import ImportMixin
@@ -28,6 +28,7 @@ from schemes.spreadsheet_files import Sheet, UnreadableFile, check_file_size, re
 from schemes.spreadsheets import QUOTED_CHARACTERS
 
 from .import_columns import COLUMNS
+from .import_template import build_template
 from .importing import ImportResult, import_placements_rows
 from .models import Placement
 
@@ -78,6 +79,7 @@ def as_import_export_result(hires: ImportResult, dataset) -> Result:
             shown = dict(zip(result.diff_headers, map(_shown, values), strict=False))
             result.append_invalid_row(number, shown, ValidationError(problems))
         return result
+    result.rows_not_shown = max(0, len(hires.row_actions) - PREVIEW_ROWS)
     for shown_rows, (number, action) in enumerate(sorted(hires.row_actions.items())):
         result.totals[action] += 1
         if shown_rows < PREVIEW_ROWS:
@@ -150,6 +152,24 @@ class HiresImportMixin(ImportMixin):
     # Every imported change is already in the records' history with the importing user; an admin log
     # entry per row would only repeat it (and cost a query per row on a 10,000-row sheet).
     skip_admin_log = True
+
+    def get_urls(self):
+        template = path(
+            "import/template/",
+            self.admin_site.admin_view(self.import_template_view),
+            name=f"{self.model._meta.app_label}_{self.model._meta.model_name}_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def import_template_view(self, request):
+        """The import template for this user (placements/import_template.py): their lists, the column notes."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return HttpResponse(
+            build_template(request.user),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="hires-import-template.xlsx"'},
+        )
 
     def get_import_resource_classes(self, request):
         return [HiresSpreadsheetResource]
