@@ -22,11 +22,18 @@ store, and a file of 10,000 of the store's own placements (re-imported: every ro
 against the store. `--baseline-code DIR` runs the same commands with another checkout's code as well (an
 earlier commit, extracted with `git archive`). Target (issue 10, item 4): against the store, no slower than
 on the empty database, give or take the records the file names.
+
+`--door`: the hostile files of issue 13 (built here) and two ordinary 10,000-row files, each through both doors
+(what the command and the admin's upload do before any row is judged), each in a process of its own: seconds
+to the answer and the process's peak memory. `--baseline-code DIR` runs that checkout's `import_placements
+--dry-run` on each file too, stopped after `--timeout` seconds. Targets (issue 13): every hostile file refused
+in a second or two, well under 500 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import os
 import platform
@@ -52,7 +59,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from import_export import fields, resources, widgets  # noqa: E402
 from import_export.formats.base_formats import XLSX  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
+from openpyxl import Workbook, load_workbook  # noqa: E402
 
 from placements.import_columns import COLUMNS  # noqa: E402
 from placements.models import Candidate, Outcome, Placement  # noqa: E402
@@ -268,14 +275,110 @@ def against_store(arguments) -> None:
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
+# One door's reading of one file, in a process of its own: seconds from the call to its answer, the process's
+# peak memory, and the answer. "command" is what `import_placements` does before any row is judged; "admin"
+# is what the admin's upload does (its form's size check, then the chosen format's reading).
+DOOR_READ = """
+import sys, time
+import django
+django.setup()
+path, door = sys.argv[1], sys.argv[2]
+started = time.perf_counter()
+try:
+    if door == "command":
+        from schemes.spreadsheet_files import read_first_sheet
+        rows = sum(1 for _row in read_first_sheet(path).rows)
+    else:
+        from django.core.files import File
+        from placements.admin_import import HiresImportForm, HiresSpreadsheetResource, HiresXLSX, HiresCSV
+        formats = [HiresXLSX, HiresCSV]
+        chosen = 0 if path.endswith(".xlsx") else 1
+        with open(path, "rb") as handle:
+            form = HiresImportForm(
+                formats, [HiresSpreadsheetResource], data={"format": str(chosen), "resource": "0"},
+                files={"import_file": File(handle)},
+            )
+            if not form.is_valid():
+                raise ValueError(form.errors["import_file"][0])
+            handle.seek(0)
+            rows = len(formats[chosen]().create_dataset(handle.read()))
+    said = f"read {rows:,} rows"
+except Exception as refused:
+    said = f"refused: {str(refused)[:110]}"
+elapsed = time.perf_counter() - started
+with open("/proc/self/status") as status:
+    peak = int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) // 1024
+print(f"{elapsed:.2f} s, peak {peak} MiB: {said}")
+"""
+
+
+MB = 1024 * 1024
+
+
+def hostile_files(folder: Path) -> list[tuple[str, Path]]:
+    """The files of issue 13, built here, and two ordinary 10,000-row files as the baseline."""
+    from tests.hostile_files import dimension_bomb, inflating_xlsx, oversized_csv, raw_xlsx
+
+    ordinary = generate(folder / "hires.xlsx", 10_000)
+    ordinary_csv = folder / "hires.csv"
+    with ordinary_csv.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for row in load_workbook(ordinary, read_only=True).active.iter_rows(values_only=True):
+            writer.writerow(["" if value is None else value for value in row])
+    row = '<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}"><v>1</v></c></row>'
+    rows_chunk = "".join(row.format(n=n) for n in range(2, 20_000))
+    return [
+        ("ordinary .xlsx, 10,000 rows", ordinary),
+        ("ordinary .csv, 10,000 rows", ordinary_csv),
+        ("cells at A1 and XFD1048576", dimension_bomb(folder / "bomb.xlsx")),
+        ("sheet inflating to 1,100 MB", inflating_xlsx(folder / "inflating.xlsx", megabytes=1100)),
+        ("rows inflating to 640 MB", raw_xlsx(folder / "rows.xlsx", [rows_chunk] * (640 * MB // len(rows_chunk)))),
+        ("CSV of 50 MB", oversized_csv(folder / "big.csv", megabytes=50)),
+    ]
+
+
+def at_the_door(arguments) -> None:
+    """Each file through each door, in a process of its own (see DOOR_READ); with --baseline-code, the same files
+    through that checkout's `import_placements --dry-run`, stopped after --timeout seconds."""
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; load average at start: {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as folder:
+        for what, path in hostile_files(Path(folder)):
+            print(f"{what} ({path.stat().st_size / 1024:,.0f} KiB on disk)")
+            for door in ("command", "admin"):
+                child = subprocess.run(
+                    [sys.executable, "-c", DOOR_READ, str(path), door], cwd=ROOT, capture_output=True, text=True
+                )
+                print(f"  ours, {door}: {(child.stdout or child.stderr).strip().splitlines()[-1]}")
+            if arguments.baseline_code:
+                code = Path(arguments.baseline_code)
+                command = [sys.executable, "-c", PEAK_WRAPPER, "manage.py", "import_placements", str(path), "--dry-run"]
+                started = time.perf_counter()
+                try:
+                    child = subprocess.run(command, cwd=code, capture_output=True, text=True, timeout=arguments.timeout)
+                except subprocess.TimeoutExpired:
+                    print(f"  baseline code, command: stopped after {arguments.timeout} s")
+                    continue
+                elapsed = time.perf_counter() - started
+                lines = child.stderr.strip().splitlines()
+                peak = next((line for line in reversed(lines) if line.startswith("VmHWM:")), "VmHWM: ? kB")
+                outcome = "aborted" if child.returncode < 0 else f"exit status {child.returncode}"
+                print(f"  baseline code, command: {elapsed:.2f} s, {outcome}, peak {int(peak.split()[1]) // 1024} MiB")
+    print(f"load average now {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours (the best is reported)")
     parser.add_argument("--skip-baseline", action="store_true", help="time ours only (while tuning)")
     parser.add_argument("--store", action="store_true", help="dry runs against the populated DATABASE_URL")
-    parser.add_argument("--baseline-code", help="with --store: a checkout whose import is timed too")
+    parser.add_argument("--baseline-code", help="with --store or --door: a checkout whose import is timed too")
+    parser.add_argument("--door", action="store_true", help="hostile files (issue 13) through both doors")
+    parser.add_argument("--timeout", type=int, default=60, help="with --door: seconds the baseline code may take")
     arguments = parser.parse_args()
+    if arguments.door:
+        at_the_door(arguments)
+        return
     if arguments.store:
         against_store(arguments)
         return
