@@ -12,8 +12,8 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import DateField, ExpressionWrapper, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.text import capfirst
 
 from schemes.models import Scheme
@@ -71,12 +71,12 @@ def outside_date_windows(windows: rules.DateWindows | None = None) -> Iterator[O
             yield OutOfWindow(f"Outcome {pk} of placement {placement}", _label(Outcome, name), message)
 
     # A date of birth is judged against each placement's offer (or start): the database keeps the placements
-    # whose candidate it could make younger than the youngest age, or older than the oldest, by whole days.
-    day = Coalesce("offered_on", "started_on")
-    youngest = ExpressionWrapper(day - datetime.timedelta(days=windows.min_age * 366), output_field=DateField())
-    oldest = ExpressionWrapper(day - datetime.timedelta(days=(windows.max_age + 1) * 365), output_field=DateField())
-    placements = Placement.objects.filter(
-        Q(candidate__date_of_birth__gt=youngest) | Q(candidate__date_of_birth__lte=oldest)
+    # whose candidate was born in a year that could make them younger than the youngest age, or older than the
+    # oldest, then (years, not dates: the same on every database).
+    placements = (
+        Placement.objects.filter(candidate__date_of_birth__isnull=False)
+        .annotate(born=ExtractYear("candidate__date_of_birth"), then=ExtractYear(Coalesce("offered_on", "started_on")))
+        .filter(Q(born__gte=F("then") - windows.min_age) | Q(born__lte=F("then") - windows.max_age - 1))
     )
     columns = ("candidate_id", "organisation__code", "candidate__reference", "candidate__date_of_birth")
     reported = set()

@@ -127,8 +127,9 @@ def test_check_data_lists_the_stored_records_outside_the_windows(world):
     early = PlacementFactory(offered_on=None, started_on=D(24, 1, 1))
     young = PlacementFactory(candidate=CandidateFactory(date_of_birth=D(2015, 3, 1)))
     late = OutcomeFactory(placement=fine, on=D(2031, 1, 1))
+    old = PlacementFactory(candidate=CandidateFactory(date_of_birth=D(1960, 1, 1)))
     out = StringIO()
-    with pytest.raises(CommandError, match="3 stored dates lie outside the date windows"):
+    with pytest.raises(CommandError, match="4 stored dates lie outside the date windows"):
         call_command("check_data", stdout=out)
     listed = out.getvalue().splitlines()
     assert listed == [
@@ -138,6 +139,8 @@ def test_check_data_lists_the_stored_records_outside_the_windows(world):
         "accepted (366 days from today)",
         f"Candidate {young.candidate.pk} (ONS {young.candidate.reference}), Date of birth: 2015-03-01: the candidate "
         "would be 8 at the offer on 2023-06-01; a candidate is 14 to 30 at the offer",
+        f"Candidate {old.candidate.pk} (ONS {old.candidate.reference}), Date of birth: 1960-01-01: the candidate "
+        "would be 63 at the offer on 2023-06-01; a candidate is 14 to 30 at the offer",
     ]
 
 
