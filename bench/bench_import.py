@@ -360,9 +360,11 @@ def at_the_door(arguments) -> None:
                     continue
                 elapsed = time.perf_counter() - started
                 lines = child.stderr.strip().splitlines()
-                peak = next((line for line in reversed(lines) if line.startswith("VmHWM:")), "VmHWM: ? kB")
+                peak = next((line for line in reversed(lines) if line.startswith("VmHWM:")), None)
+                peak = f"peak {int(peak.split()[1]) // 1024} MiB" if peak else "killed before it could say its peak"
                 outcome = "aborted" if child.returncode < 0 else f"exit status {child.returncode}"
-                print(f"  baseline code, command: {elapsed:.2f} s, {outcome}, peak {int(peak.split()[1]) // 1024} MiB")
+                last = lines[-2 if peak.startswith("peak") else -1][:100] if lines else ""
+                print(f"  baseline code, command: {elapsed:.2f} s, {outcome}, {peak}: {last}")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
