@@ -227,6 +227,21 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # A hires spreadsheet checked in the admin waits this long for its user to confirm it, then is deleted
 # (placements/uploads.py; also swept by the beat task below).
 IMPORT_CONFIRM_SECONDS = env.int("IMPORT_CONFIRM_SECONDS", default=30 * 60)
+# Spreadsheet imports (both imports, command line and admin): a file over any of these is refused before any
+# sheet is parsed (schemes/spreadsheet_files.py, docs/decisions/0016). The defaults fit a national register of
+# 100,000 hires and keep an import's memory well under 500 MB.
+IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=20)
+IMPORT_MAX_INFLATED_MB = env.int("IMPORT_MAX_INFLATED_MB", default=150)  # an .xlsx's parts, uncompressed
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=120_000)  # the last row number a sheet may use
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=3_500_000)  # rows x columns a sheet spans
+# Plausible dates (placements/rules.py, docs/decisions/0017): a date outside its window is refused by every
+# door (admin, API, imports) and listed by `manage.py check_data`.
+RECORD_DATES_EARLIEST_YEAR = env.int("RECORD_DATES_EARLIEST_YEAR", default=2000)  # when a scheme names no first year
+RECORD_DATES_DAYS_AHEAD = env.int("RECORD_DATES_DAYS_AHEAD", default=366)  # referral to outcome, after today
+PLANNED_END_DAYS_AHEAD = env.int("PLANNED_END_DAYS_AHEAD", default=4 * 366)  # a planned end, after today
+AGE_AT_OFFER_MIN = env.int("AGE_AT_OFFER_MIN", default=14)
+AGE_AT_OFFER_MAX = env.int("AGE_AT_OFFER_MAX", default=30)
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 # Disclosure control defaults for published statistics (docs/domain.md): counts 1..threshold-1 are hidden.

@@ -14,21 +14,30 @@ from typing import Any
 import tablib
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 from import_export import resources
 from import_export.admin import ImportMixin
 from import_export.fields import Field
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.forms import ConfirmImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import Result, RowResult
 from import_export.tmp_storages import BaseStorage
 
+from schemes.spreadsheet_files import Sheet, UnreadableFile, check_file_size, read_first_sheet
+from schemes.spreadsheets import QUOTED_CHARACTERS
+
 from . import uploads
-from .importing import COLUMNS, ImportResult, import_placements_rows, read_csv_rows, read_xlsx_rows
+from .import_columns import COLUMNS
+from .import_template import build_template
+from .importing import ImportResult, import_placements_rows
 from .models import Placement
+
+# Rows the preview lists: every row is checked, but a page of 100,000 rows helps nobody and costs memory.
+PREVIEW_ROWS = 1000
 
 
 class HiresSpreadsheetResource(resources.Resource):
@@ -59,56 +68,83 @@ class HiresSpreadsheetResource(resources.Resource):
 
 
 def as_import_export_result(hires: ImportResult, dataset) -> Result:
-    """The service's result in the shape django-import-export's pages show: one line per row."""
+    """The service's result in the shape django-import-export's pages show: one line per row with problems (the
+    rows of the problems listed), or one per row of the first PREVIEW_ROWS, each cell cut to a short prefix."""
     result = Result()
     result.hires = hires  # our counts and warnings, for the page and the success message
-    result.diff_headers = [str(heading) for heading in dataset.headers or []]
+    result.diff_headers = [_shown(heading) for heading in dataset.headers or []]
     result.total_rows = hires.rows_read
-    values_by_row = dict(enumerate(dataset, start=2))
     problems_by_row: dict[int, dict[str, list[str]]] = {}
     for problem in hires.errors:
         problems_by_row.setdefault(problem.row, {}).setdefault(problem.heading, []).append(problem.message)
-    for number, problems in sorted(problems_by_row.items()):
-        values = values_by_row.get(number, result.diff_headers if number == 1 else ())
-        result.append_invalid_row(
-            number, dict(zip(result.diff_headers, values, strict=False)), ValidationError(problems)
-        )
     if problems_by_row:
+        for number, problems in sorted(problems_by_row.items()):
+            values = dataset[number - 2] if 2 <= number < len(dataset) + 2 else dataset.headers or ()
+            shown = dict(zip(result.diff_headers, map(_shown, values), strict=False))
+            result.append_invalid_row(number, shown, ValidationError(problems))
         return result
-    for number, action in sorted(hires.row_actions.items()):
-        row_result = RowResult()
-        row_result.import_type = action
-        row_result.diff = ["" if value is None else value for value in values_by_row[number]]
-        result.append_row_result(row_result)
-        result.increment_row_result_total(row_result)
+    result.rows_not_shown = max(0, len(hires.row_actions) - PREVIEW_ROWS)
+    for shown_rows, (number, action) in enumerate(sorted(hires.row_actions.items())):
+        result.totals[action] += 1
+        if shown_rows < PREVIEW_ROWS:
+            row_result = RowResult()
+            row_result.import_type = action
+            row_result.diff = [_shown(value) for value in dataset[number - 2]]
+            result.append_row_result(row_result)
     return result
 
 
-def _dataset(rows: list[list[Any]]) -> tablib.Dataset:
+def _shown(value: Any) -> Any:
+    """A cell as the admin's pages show it: empty for nothing, text cut to its first characters."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and len(value) > QUOTED_CHARACTERS:
+        return f"{value[:QUOTED_CHARACTERS]}… ({len(value):,} characters)"
+    return value
+
+
+def _dataset(sheet: Sheet) -> tablib.Dataset:
     """A rectangular dataset keeping every row (blank ones too), so row numbers match the spreadsheet's."""
+    rows = list(sheet.rows)
+    width = max(len(row) for row in [sheet.headings, *rows])
     dataset = tablib.Dataset()
-    if not rows:
-        return dataset
-    width = max(len(row) for row in rows)
-    dataset.headers = [*rows[0], *[""] * (width - len(rows[0]))]
-    for row in rows[1:]:
+    dataset.headers = [*sheet.headings, *[""] * (width - len(sheet.headings))]
+    for row in rows:
         dataset.append([*row, *[""] * (width - len(row))])
     return dataset
 
 
 class HiresXLSX(XLSX):
-    """.xlsx read exactly as the command reads it (first sheet, calamine, calculated values)."""
+    """.xlsx read exactly as the command reads it: within the import limits, first sheet, calculated values."""
 
     def create_dataset(self, in_stream, **kwargs):
-        return _dataset(read_xlsx_rows(io.BytesIO(in_stream), "the uploaded file"))
+        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="the uploaded file", kind=".xlsx"))
 
 
 class HiresCSV(CSV):
-    """.csv read exactly as the command reads it (UTF-8 with or without Excel's BOM; blank lines kept)."""
+    """.csv read exactly as the command reads it: within the import limits, in whichever text encoding the
+    spreadsheet program wrote it (the bytes are decoded by our reader, not by django-import-export)."""
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
-        text = in_stream.decode(self.encoding or "utf-8-sig") if isinstance(in_stream, bytes) else in_stream
-        return _dataset(list(read_csv_rows(text)))
+        return _dataset(read_first_sheet(io.BytesIO(in_stream), name="the uploaded file", kind=".csv"))
+
+
+class HiresImportForm(ImportForm):
+    """The upload form, refusing a file over the size limit before any of it is read."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_file_size(upload.size, upload.name)
+        except UnreadableFile as error:
+            raise ValidationError(str(error)) from error
+        return upload
 
 
 class CheckedUploadStorage(BaseStorage):
@@ -157,6 +193,7 @@ class HiresImportMixin(ImportMixin):
     """Add to a ModelAdmin of Placement: an "Import" button that runs the hires import service."""
 
     import_template_name = "admin/placements/hires_import.html"
+    import_form_class = HiresImportForm
     import_formats = [HiresXLSX, HiresCSV]
     tmp_storage_class = CheckedUploadStorage
     confirm_form_class = HiresConfirmImportForm
@@ -164,8 +201,33 @@ class HiresImportMixin(ImportMixin):
     # entry per row would only repeat it (and cost a query per row on a 10,000-row sheet).
     skip_admin_log = True
 
+    def get_urls(self):
+        template = path(
+            "import/template/",
+            self.admin_site.admin_view(self.import_template_view),
+            name=f"{self.model._meta.app_label}_{self.model._meta.model_name}_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def import_template_view(self, request):
+        """The import template for this user (placements/import_template.py): their lists, the column notes."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        return HttpResponse(
+            build_template(request.user),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="hires-import-template.xlsx"'},
+        )
+
     def get_import_resource_classes(self, request):
         return [HiresSpreadsheetResource]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        """A file refused at the door (unreadable, or over a limit) is refused with the reader's own words."""
+        if isinstance(e, UnreadableFile):
+            form.add_error("import_file", capfirst(str(e)))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request):
         """Only people who may add placements import them (HR and scheme administrators, not managers)."""

@@ -25,6 +25,19 @@ from schemes.models import Grade, Location, Organisation, Scheme
 from . import rules
 from .choices import ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
 
+# A placement's dates, each judged against the date windows (placements/rules.py).
+PLACEMENT_DATE_FIELDS = (
+    "referred_on",
+    "applied_on",
+    "offered_on",
+    "clearance_requested_on",
+    "clearance_granted_on",
+    "started_on",
+    "planned_end_on",
+    "ended_on",
+    "last_contact_on",
+)
+
 
 class RecordQuerySet(models.QuerySet):
     """Candidates, placements and outcomes alike: who may see, change and see the personal details of which
@@ -87,7 +100,16 @@ class Candidate(models.Model):
         return f"{self.organisation.code}/{self.reference}"
 
     def clean(self):
-        if problems := rules.text_problems(reference=self.reference):
+        problems = rules.text_problems(reference=self.reference)
+        if self.pk is not None and self.date_of_birth is not None:
+            # Its placements' offers (or starts) as stored: a form changing both checks each placement too.
+            for offered_on, started_on in self.placements.values_list("offered_on", "started_on"):
+                if problem := rules.date_of_birth_problems(
+                    self.date_of_birth, offered_on=offered_on, started_on=started_on
+                ):
+                    problems["date_of_birth"] = problem
+                    break
+        if problems:
             raise ValidationError(rules.as_sentences(problems))
 
 
@@ -234,7 +256,13 @@ class Placement(models.Model):
         return f"{self.candidate} on {self.scheme.code} ({when:%d/%m/%Y})" if when else str(self.candidate)
 
     def clean(self):
-        problems = rules.placement_date_problems(
+        scheme = self.scheme if self.scheme_id else None
+        problems = rules.date_window_problems(
+            {name: getattr(self, name) for name in PLACEMENT_DATE_FIELDS},
+            scheme_first_year=scheme and scheme.first_year,
+            scheme=scheme.code if scheme else "",
+        )
+        for name, problem in rules.placement_date_problems(
             referred_on=self.referred_on,
             applied_on=self.applied_on,
             offered_on=self.offered_on,
@@ -243,8 +271,15 @@ class Placement(models.Model):
             started_on=self.started_on,
             planned_end_on=self.planned_end_on,
             ended_on=self.ended_on,
-        )
+        ).items():
+            problems.setdefault(name, problem)
         problems.update(rules.text_problems(business_unit=self.business_unit))
+        date_of_birth = self.candidate.date_of_birth if self.candidate_id else None
+        if problem := rules.date_of_birth_problems(
+            date_of_birth, offered_on=self.offered_on, started_on=self.started_on
+        ):
+            # Said on the date it is judged against: the placement's form has no date of birth.
+            problems.setdefault("offered_on" if self.offered_on else "started_on", f"date of birth {problem}")
         if self.candidate_id and self.organisation_id and self.candidate.organisation_id != self.organisation_id:
             problems["organisation"] = "the employer must be the organisation that holds the candidate's record"
         if problems:
@@ -321,12 +356,16 @@ class Outcome(models.Model):
         placement = self.placement if self.placement_id else None
         if placement is None or not self.code:
             return
-        problems = rules.outcome_problems(
+        problems = rules.date_window_problems(
+            {"on": self.on}, scheme_first_year=placement.scheme.first_year, scheme=placement.scheme.code
+        )
+        for name, problem in rules.outcome_problems(
             code=self.code,
             on=self.on,
             started_on=placement.started_on,
             has_destination=self.destination_organisation_id is not None,
-        )
+        ).items():
+            problems.setdefault(name, problem)
         if problems:
             raise ValidationError(rules.as_sentences(problems))
 

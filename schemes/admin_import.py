@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from .importing import import_reference_file
+from .spreadsheet_files import check_file_size
 from .spreadsheets import UnreadableFile
 
 REFERENCE_MODELS = ("organisation", "location", "scheme", "grade", "target")
@@ -25,6 +26,15 @@ class ReferenceWorkbookForm(forms.Form):
     workbook = forms.FileField(
         help_text="An .xlsx workbook with any of the sheets Organisations, Locations, Schemes, Grades, Targets."
     )
+
+    def clean_workbook(self):
+        """A file over the size limit is refused before any of it is read (the other limits, as it is read)."""
+        upload = self.cleaned_data["workbook"]
+        try:
+            check_file_size(upload.size, upload.name)
+        except UnreadableFile as error:
+            raise forms.ValidationError(str(error)) from error
+        return upload
 
 
 class ReferenceImportMixin:
@@ -62,7 +72,7 @@ class ReferenceImportMixin:
             upload = form.cleaned_data["workbook"]
             dry_run = "import" not in request.POST
             try:
-                result = import_reference_file(upload, dry_run=dry_run)
+                result = import_reference_file(upload, name=upload.name, dry_run=dry_run)
             except UnreadableFile as error:
                 form.add_error("workbook", str(error))
             if result is not None and result.ok and not dry_run:

@@ -1,16 +1,18 @@
 """Load reference data from a workbook (docs/interfaces.md section 1, "Reference data"): all or nothing, idempotent.
 
-Sheets (any may be absent), headings matched like the hires import (case, spaces and punctuation ignored):
+The workbook is read within the import limits (schemes/spreadsheet_files.py) and its headings are matched by
+the rule the hires import uses (`match_headings`: case, spaces and punctuation ignored, a column twice refused).
+Sheets (any may be absent):
 - Organisations: Code, Name, Kind, Parent (code)
 - Locations: Name, Region
-- Schemes: Code, Name, Kind, Owner (organisation code), Length in months
+- Schemes: Code, Name, Kind, Owner (organisation code), Length in months, First year (of the first intake)
 - Grades: Code, Name, Rank, Aliases (comma-separated); optionally Framework, and Organisation and Band for an
   organisation's own grade (its pay scale) with the common grade it counts as in reports
 - Targets: Organisation, Scheme, Period, Kind, Number
 
 Rows are matched on Code (Locations on Name, Targets on organisation, scheme, period and kind), so loading
 the same workbook twice changes nothing; codes match whatever their case, and an optional column left
-out of a sheet (Parent, Length in months, Aliases, Framework) leaves that field as it is. Every row of
+out of a sheet (Parent, Length in months, First year, Aliases, Framework) leaves that field as it is. Every row of
 every sheet is checked before anything is written; a reference to an organisation or scheme may point at a
 row of the same workbook or at what is stored.
 Reference data is small, so rows are saved one by one (each change lands in the model's history).
@@ -28,42 +30,54 @@ from django.db import transaction
 
 from .choices import GradeFramework, OrganisationKind, Region, SchemeKind, TargetKind
 from .models import PERIOD_PATTERN, Grade, Location, Organisation, Scheme, Target, normalise_name
-from .spreadsheets import ImportProblem, UnreadableFile, cell_text, formula_problem
+from .spreadsheet_files import read_workbook
+from .spreadsheets import Column, ImportProblem, cell_text, formula_problem, match_headings, nul_problem, quoted
 
-SHEETS = {
-    "Organisations": {"code": "Code", "name": "Name", "kind": "Kind", "parent": "Parent"},
-    "Locations": {"name": "Name", "region": "Region"},
-    "Schemes": {"code": "Code", "name": "Name", "kind": "Kind", "owner": "Owner", "length": "Length in months"},
-    "Grades": {
-        "code": "Code",
-        "name": "Name",
-        "rank": "Rank",
-        "aliases": "Aliases",
-        "framework": "Framework",
-        "organisation": "Organisation",
-        "band": "Band",
-    },
-    "Targets": {
-        "organisation": "Organisation",
-        "scheme": "Scheme",
-        "period": "Period",
-        "kind": "Kind",
-        "number": "Number",
-    },
+C = Column
+SHEETS: dict[str, list[Column]] = {
+    "Organisations": [C("code", "Code", True), C("name", "Name", True), C("kind", "Kind", True), C("parent", "Parent")],
+    "Locations": [C("name", "Name", True), C("region", "Region", True)],
+    "Schemes": [
+        C("code", "Code", True),
+        C("name", "Name", True),
+        C("kind", "Kind", True),
+        C("owner", "Owner", True),
+        C("length", "Length in months"),
+        C("first_year", "First year"),
+    ],
+    "Grades": [
+        C("code", "Code", True),
+        C("name", "Name", True),
+        C("rank", "Rank", True),
+        C("aliases", "Aliases"),
+        C("framework", "Framework"),
+        C("organisation", "Organisation"),
+        C("band", "Band"),
+    ],
+    "Targets": [
+        C("organisation", "Organisation", True),
+        C("scheme", "Scheme", True),
+        C("period", "Period", True),
+        C("kind", "Kind", True),
+        C("number", "Number", True),
+    ],
 }
-REQUIRED = {
-    "Organisations": ("code", "name", "kind"),
-    "Locations": ("name", "region"),
-    "Schemes": ("code", "name", "kind", "owner"),
-    "Grades": ("code", "name", "rank"),
-    "Targets": ("organisation", "scheme", "period", "kind", "number"),
-}
+HEADINGS = {sheet: {column.key: column.heading for column in columns} for sheet, columns in SHEETS.items()}
 # Optional columns and the field each sets: a sheet without the column leaves that field as it is.
 OPTIONAL_FIELDS = {
     "Organisations": {"parent": "parent_id"},
-    "Schemes": {"length": "length_months"},
+    "Schemes": {"length": "length_months", "first_year": "first_year"},
     "Grades": {"aliases": "aliases", "framework": "framework", "organisation": "organisation_id", "band": "band_id"},
 }
+# Text columns and the model whose field of the same name bounds their length.
+TEXT_FIELDS = {
+    "Organisations": (Organisation, ("code", "name")),
+    "Locations": (Location, ("name",)),
+    "Schemes": (Scheme, ("code", "name")),
+    "Grades": (Grade, ("code", "name", "aliases")),
+}
+# The years a scheme's first intake may have: none of these schemes is older, none is planned further ahead.
+FIRST_YEARS = (1990, 2100)
 APPRENTICESHIP_LEVEL = re.compile(r"\b(level|apprentice)", re.IGNORECASE)
 
 
@@ -108,26 +122,17 @@ class _Choice:
         return self.values.get(normalise_name(text))
 
 
-def import_reference_file(source: str | Path | IO[bytes], *, dry_run: bool = False) -> ReferenceImportResult:
-    """Read every known sheet of an .xlsx workbook, check it all, then save it all (unless `dry_run`)."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise UnreadableFile(f"The reference data could not be read as an .xlsx workbook ({error}).") from error
-    sheets: dict[str, tuple[list[Any], Iterable[Sequence[Any]]]] = {}
+def import_reference_file(
+    source: str | Path | IO[bytes], *, name: str | None = None, dry_run: bool = False
+) -> ReferenceImportResult:
+    """Read every known sheet of an .xlsx workbook (within the import limits, UnreadableFile if not), check it
+    all, then save it all (unless `dry_run`)."""
+    known = {normalise_name(sheet): sheet for sheet in SHEETS}
+    read, others = read_workbook(source, lambda title: normalise_name(title) in known, name=name)
     result = ReferenceImportResult(dry_run=dry_run)
-    known = {normalise_name(name): name for name in SHEETS}
-    for worksheet in workbook.worksheets:
-        name = known.get(normalise_name(worksheet.title))
-        if name is None:
-            result.warnings.append(f"Sheet '{worksheet.title}' is not a reference data sheet; it was ignored.")
-            continue
-        rows = worksheet.iter_rows(values_only=True)
-        headings = next(rows, None)
-        if headings is not None:
-            sheets[name] = (list(headings), list(rows))
+    for title in others:
+        result.warnings.append(f"Sheet {quoted(title)} is not a reference data sheet; it was ignored.")
+    sheets = {known[normalise_name(sheet.name)]: (sheet.headings, sheet.rows) for sheet in read}
     return import_reference_sheets(sheets, dry_run=dry_run, result=result)
 
 
@@ -166,7 +171,7 @@ class _ReferenceImport:
         self.present: dict[str, set[str]] = {}  # the columns each sheet has: an absent one changes nothing
 
     def error(self, sheet: str, row: int, key: str, message: str) -> None:
-        heading = SHEETS[sheet].get(key, key)
+        heading = HEADINGS[sheet].get(key, key)
         self.result.errors.append(ImportProblem(row, heading, message, sheet=sheet))
 
     # Checking -------------------------------------------------------------------------------------------
@@ -195,36 +200,36 @@ class _ReferenceImport:
         self._check_grade_bands()
 
     def _read_sheet(self, sheet: str, headings: list[Any], rows: Iterable[Sequence[Any]]):
-        columns = SHEETS[sheet]
-        by_folded = {normalise_name(heading): key for key, heading in columns.items()}
-        positions: dict[str, int] = {}
-        for index, heading in enumerate(headings):
-            text = cell_text(heading)
-            if text is None:
-                continue
-            key = by_folded.get(normalise_name(text))
-            if key is None:
-                self.result.warnings.append(f"{sheet}: column '{text}' is not one the import knows; it was ignored.")
-            else:
-                positions.setdefault(key, index)
-        self.present[sheet] = set(positions)
-        missing = [key for key in REQUIRED[sheet] if key not in positions]
-        for key in missing:
-            self.error(sheet, 1, key, "this column is missing")
-        if missing:
+        matched = match_headings(headings, SHEETS[sheet])
+        self.result.warnings.extend(f"{sheet}: {warning}" for warning in matched.warnings)
+        for heading, message in matched.problems:
+            self.result.errors.append(ImportProblem(1, heading, message, sheet=sheet))
+        if matched.problems:
             return []
+        positions = matched.positions
+        self.present[sheet] = set(positions)
+        required = [column.key for column in SHEETS[sheet] if column.required]
+        model, text_keys = TEXT_FIELDS.get(sheet, (None, ()))
         parsed = []
         for number, values in enumerate(rows, start=2):
             if all(cell_text(value) is None for value in values):
                 continue
             row = {key: values[index] if index < len(values) else None for key, index in positions.items()}
-            for key in REQUIRED[sheet]:
+            problems: dict[str, str] = {}
+            for key in required:
                 if cell_text(row[key]) is None:
-                    self.error(sheet, number, key, "is empty; every row needs it")
+                    problems[key] = "is empty; every row needs it"
             for key, value in row.items():
                 text = cell_text(value)
-                if isinstance(value, str) and text and (problem := formula_problem(text)):
-                    self.error(sheet, number, key, problem)
+                if not isinstance(value, str) or text is None:
+                    continue
+                limit = model._meta.get_field(key).max_length if key in text_keys else None
+                if problem := nul_problem(text) or formula_problem(text):
+                    problems.setdefault(key, problem)
+                elif limit is not None and len(text) > limit:
+                    problems.setdefault(key, f"is {len(text):,} characters long; at most {limit} fit")
+            for key, problem in problems.items():
+                self.error(sheet, number, key, problem)
             parsed.append((number, row))
         return parsed
 
@@ -250,7 +255,8 @@ class _ReferenceImport:
     def _duplicate(self, sheet: str, number: int, key: str, value: Any, seen: dict) -> bool:
         """Report a second row for the same thing in one sheet (it would be ambiguous which one wins)."""
         if value in seen:
-            self.error(sheet, number, key, f"row {seen[value]} of this sheet has the same {SHEETS[sheet][key].lower()}")
+            same = HEADINGS[sheet][key].lower()
+            self.error(sheet, number, key, f"row {seen[value]} of this sheet has the same {same}")
             return True
         seen[value] = number
         return False
@@ -317,7 +323,19 @@ class _ReferenceImport:
             if length.isdigit() and 0 < int(length) < 1000:
                 row["length"] = int(length)
             else:
-                self.error("Schemes", number, "length", f"'{length}' is not a whole number of months")
+                self.error("Schemes", number, "length", f"{quoted(length)} is not a whole number of months")
+        first_year = cell_text(row.get("first_year"))
+        row["first_year"] = None
+        if first_year is not None:
+            if first_year.isdigit() and FIRST_YEARS[0] <= int(first_year) <= FIRST_YEARS[1]:
+                row["first_year"] = int(first_year)
+            else:
+                self.error(
+                    "Schemes",
+                    number,
+                    "first_year",
+                    f"{quoted(first_year)} is not a year from {FIRST_YEARS[0]} to {FIRST_YEARS[1]}",
+                )
         if code:
             self._duplicate("Schemes", number, "code", normalise_name(code), seen)
         if name:
@@ -478,6 +496,7 @@ class _ReferenceImport:
                 "kind": row["kind"],
                 "owner_id": self.organisations[row["owner"]].pk,
                 "length_months": row["length"],
+                "first_year": row["first_year"],
             }
             created = scheme is None
             scheme = scheme or Scheme()

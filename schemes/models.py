@@ -189,6 +189,12 @@ class Scheme(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="owned_schemes", help_text="Who runs the scheme."
     )
     length_months = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Typical length.")
+    first_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The year of the scheme's first intake: no date of a placement on it is earlier. "
+        "Left empty, the product's earliest year applies (RECORD_DATES_EARLIEST_YEAR).",
+    )
     history = HistoricalRecords()
 
     class Meta:

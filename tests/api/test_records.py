@@ -154,6 +154,7 @@ def test_hr_staff_add_a_placement_with_codes_and_names(world, as_user):
         ({"grade": "Grade 99"}, ("grade",), "does not exist"),
         ({"location": "Atlantis"}, ("location",), "does not exist"),
         ({"started_on": "31/02/2021"}, ("started_on",), "format"),
+        ({"started_on": "0024-03-04"}, ("started_on",), "0024-03-04: year 24 is before 2000; did you mean 2024?"),
     ],
 )
 def test_a_bad_placement_is_refused_with_the_field_named_and_nothing_saved(world, as_user, fields, fields_named, words):

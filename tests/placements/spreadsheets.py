@@ -7,22 +7,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-HEADINGS = [
-    "Candidate reference",
-    "Date of birth",
-    "Scheme",
-    "Organisation",
-    "Business unit",
-    "Location",
-    "Grade",
-    "Offer date",
-    "Start date",
-    "Planned end date",
-    "End date",
-    "Outcome",
-    "Outcome date",
-    "Destination organisation",
-]
+from placements.import_columns import COLUMNS
+
+HEADINGS = [column.heading for column in COLUMNS]
 
 
 def write_xlsx(path: Path, rows: list[dict], headings: list[str] | None = None) -> Path:
