@@ -1,4 +1,4 @@
-"""The hires spreadsheet's columns (interfaces.md section 1), described once.
+"""The hires spreadsheet's columns (docs/interfaces.md section 1), described once.
 
 Everything that names, reads or explains a column derives from `COLUMNS`: the import matches headings and
 parses cells by it (placements/importing.py), the admin's import page lists it (placements/admin_import.py),
