@@ -84,6 +84,9 @@ class ExportScopes:
         records = Q(organisation_id__in=self.record_organisations)
         return (~Q(export__in=PERSONAL_DATA_EXPORTS) & statistics) | (Q(export__in=PERSONAL_DATA_EXPORTS) & records)
 
+    def any(self) -> bool:
+        return self.everything or bool(self.statistics_organisations or self.scheme_owners or self.record_organisations)
+
     def allows(self, export: str, organisation: Organisation | None, scheme: Scheme | None) -> bool:
         if self.everything:
             return True
