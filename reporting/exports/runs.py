@@ -139,7 +139,7 @@ def claim(run_id: int, token: str) -> tuple[ExportRun | None, float | None]:
 
 def _temporary_path(run: ExportRun, token: str) -> Path:
     folder = Path(export_storage().path("tmp"))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder / f"run-{run.pk}-{uuid.uuid5(uuid.NAMESPACE_URL, token).hex[:12]}-{run.attempts}.part"
 
 
@@ -237,7 +237,8 @@ def execute_run(run_id: int, token: str) -> Outcome:
         size = temporary.stat().st_size
         name = _final_name(run, checksum[:16])
         final = Path(export_storage().path(name))
-        final.parent.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary.chmod(0o600)
         os.replace(temporary, final)
         _fsync(final.parent)
     except (DisclosureError, BreakdownError, builders.ExportAccessError, SoftTimeLimitExceeded, OSError) as error:
