@@ -91,8 +91,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (downloads go through /exports/, which checks who may see them), and removed after the retention period.
 EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(VAR_DIR / "exports")))
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=90)
-# The longest an export may run: past the soft limit it stops and is recorded as failed, in words.
+# The longest an export may run: past it the export stops and is recorded as failed, in words (Celery's soft
+# limit); a worker process still busy a little later is killed (the hard limit).
 EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS + max(5, EXPORT_TIME_LIMIT_SECONDS // 10)
 # Scheduled exports fire on the first day after their period, at this hour in UTC (beat works in UTC).
 EXPORT_SCHEDULE_HOUR_UTC = env.int("EXPORT_SCHEDULE_HOUR_UTC", default=6)
 # A schedule is overdue when its last period has no finished run this long after it fired.
@@ -112,8 +115,9 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         # Redis hands a task nobody acknowledged to another worker after this long, so it must outlast the
-        # longest export (or a slow export would run twice at once); a dead worker's task waits this long.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * EXPORT_TIME_LIMIT_SECONDS),
+        # longest export (or a slow export would run twice at once; reporting/checks.py refuses a shorter one);
+        # a dead worker's task waits this long.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT),
         # How often a worker looks for such abandoned tasks (kombu's default sweep is every 100 s).
         "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL_SECONDS", default=60),
         "unacked_restore_throttle": 1,
@@ -151,8 +155,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SOFT_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS
-CELERY_TASK_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS + 60
 CELERY_TASK_IGNORE_RESULT = True  # no result backend: progress and errors are read from the run records
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
