@@ -34,8 +34,9 @@ def clis(db):
 
 @pytest.fixture
 def ons_hires(world):
+    clis = Scheme.objects.get(code="CLIS")
     return PlacementFactory.create_batch(
-        7, candidate__organisation=world.ons, scheme=Scheme.objects.get(code="CLIS"), started_on=datetime.date(2024, 3, 4)
+        7, candidate__organisation=world.ons, scheme=clis, started_on=datetime.date(2024, 3, 4)
     )
 
 
@@ -46,15 +47,17 @@ def ask(export="foi_pack", period=SEPTEMBER, **scope):
 def test_asking_again_for_the_same_period_gives_the_same_run(clis):
     first, created = ask(scheme=clis)
     again, created_again = ask(scheme=clis)
-    assert created and not created_again
+    assert created
+    assert not created_again
     assert again.pk == first.pk
     other_period, created_other = ask(scheme=clis, period=Period.parse("2024-08"))
     other_scope, created_scope = ask(scheme=clis, organisation=Organisation.objects.get(code="ONS"))
-    assert created_other and created_scope
+    assert created_other
+    assert created_scope
     assert ExportRun.objects.count() == 3
 
 
-def test_the_run_is_queued_only_once_its_transaction_has_committed(clis, eager_tasks, django_capture_on_commit_callbacks):
+def test_the_run_is_queued_only_once_its_transaction_has_committed(clis, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         run, _ = runs.request_run("foi_pack", SEPTEMBER, scheme=clis, via=RequestedVia.PAGE)
         assert ExportRun.objects.get(pk=run.pk).status == RunStatus.QUEUED  # nothing ran yet
@@ -68,7 +71,8 @@ def test_a_run_is_written_checked_moved_into_place_and_then_marked_done(clis, on
     run, _ = ask(scheme=clis)
     outcome = runs.execute_run(run.pk, token="message-1")
     run.refresh_from_db()
-    assert outcome.done_now and run.status == RunStatus.DONE
+    assert outcome.done_now
+    assert run.status == RunStatus.DONE
     (path,) = files_in(exports_root)
     assert path.relative_to(exports_root).parts[:2] == ("foi_pack", "2024-09")
     assert run.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -84,7 +88,8 @@ def test_a_second_message_for_a_finished_run_makes_nothing(clis, ons_hires, expo
     (path,) = files_in(exports_root)
     before = path.read_bytes()
     outcome = runs.execute_run(run.pk, token="message-2")  # the broker delivered it again
-    assert outcome.run is None and outcome.wait is None
+    assert outcome.run is None
+    assert outcome.wait is None
     assert files_in(exports_root) == [path]
     assert path.read_bytes() == before
 
@@ -97,7 +102,8 @@ def test_a_message_finding_another_holding_the_run_waits_for_its_lease(clis):
     assert outcome.run is None
     assert outcome.wait == pytest.approx(runs.lease_length().total_seconds())
     run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.claimed_by == "message-1"
+    assert run.status == RunStatus.RUNNING
+    assert run.claimed_by == "message-1"
 
 
 def test_after_a_dead_claimant_s_lease_the_next_one_clears_its_leftovers_and_finishes(clis, ons_hires, exports_root):
@@ -110,7 +116,8 @@ def test_after_a_dead_claimant_s_lease_the_next_one_clears_its_leftovers_and_fin
     assert outcome.done_now
     (path,) = files_in(exports_root)
     run.refresh_from_db()
-    assert run.attempts == 2 and run.status == RunStatus.DONE
+    assert run.attempts == 2
+    assert run.status == RunStatus.DONE
     assert hashlib.sha256(path.read_bytes()).hexdigest() == run.checksum
 
 
@@ -156,8 +163,10 @@ def test_a_failed_run_asked_for_again_is_queued_again_as_the_same_record(clis, m
     queued = []
     monkeypatch.setattr(runs, "_queue", queued.append)
     again, created = runs.request_run("foi_pack", SEPTEMBER, scheme=clis, via=RequestedVia.PAGE)
-    assert not created and again.pk == run.pk
-    assert again.status == RunStatus.QUEUED and again.error == ""
+    assert not created
+    assert again.pk == run.pk
+    assert again.status == RunStatus.QUEUED
+    assert again.error == ""
     assert [queued_run.pk for queued_run in queued] == [run.pk]
 
 
@@ -166,7 +175,8 @@ def test_a_run_started_too_many_times_is_given_up(clis, exports_root):
     ExportRun.objects.filter(pk=run.pk).update(attempts=runs.MAX_ATTEMPTS)
     runs.execute_run(run.pk, token="message-1")
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED and "started 10 times without finishing" in run.error
+    assert run.status == RunStatus.FAILED
+    assert "started 10 times without finishing" in run.error
 
 
 def test_a_records_extract_needs_an_organisation(clis):
@@ -200,7 +210,8 @@ def test_files_are_removed_after_the_retention_period_and_the_run_says_so(world,
         assert runs.remove_expired_files() == 1
     run.refresh_from_db()
     assert files_in(exports_root) == []
-    assert not run.has_file and not ExportedRecord.objects.filter(run=run).exists()
+    assert not run.has_file
+    assert not ExportedRecord.objects.filter(run=run).exists()
     assert run.status_description() == "Done. The file was removed on 1 November 2024 (retention)."
 
 

@@ -173,7 +173,8 @@ def test_beat_fires_a_scheduled_export_a_worker_makes_it_and_the_recipient_gets_
         return ExportRun.objects.filter(schedule=schedule, status=RunStatus.DONE).first()
 
     run = wait_for(the_schedule_s_run, 120, worker, beat)
-    assert run.period == period.label and run.requested_via == RequestedVia.SCHEDULE
+    assert run.period == period.label
+    assert run.requested_via == RequestedVia.SCHEDULE
     assert ExportRun.objects.count() == 1
     assert_one_good_file(run, exports_root)
 
@@ -188,7 +189,8 @@ def test_beat_fires_a_scheduled_export_a_worker_makes_it_and_the_recipient_gets_
 
     wait_for(lambda: Heartbeat.last(), 30, beat)
     health = Client().get("/health/").json()
-    assert health["checks"]["workers"] == "ok" and health["checks"]["beat"] == "ok"
+    assert health["checks"]["workers"] == "ok"
+    assert health["checks"]["beat"] == "ok"
     (entry,) = [entry for entry in health["schedules"] if entry["schedule"] == "ONS FOI pack"]
     assert entry["last_success"]["run"] == run.pk
 
@@ -208,7 +210,8 @@ def test_a_worker_killed_mid_export_leaves_one_good_file_and_one_done_run(proces
     second = processes("worker")
     done = wait_for(run_status(run.pk, RunStatus.DONE, RunStatus.FAILED), VISIBILITY_TIMEOUT + 60, second)
     assert done.status == RunStatus.DONE, done.error
-    assert done.attempts == 2 and done.rows == 12
+    assert done.attempts == 2
+    assert done.rows == 12
     assert ExportRun.objects.count() == 1
     assert_one_good_file(done, exports_root)
 
