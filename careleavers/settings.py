@@ -156,6 +156,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # no result backend: progress and errors are read from the run records
+CELERY_RESULT_EXPIRES = None  # so beat adds no daily clean-up of a result backend there is not
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
 # Email (scheduled exports tell their recipients when a file is ready): the console by default; SMTP from
