@@ -77,7 +77,3 @@ class ExportScheduleForm(GovukFormMixin, forms.ModelForm):
         if self.instance.owner_id is None:
             self.instance.owner = self.user
         return super().save(commit)
-
-
-class ScheduleDeleteForm(forms.Form):
-    """Nothing to fill in: the button confirms."""

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .downloads import may_open, record_opening
-from .forms import ExportScheduleForm, ScheduleDeleteForm
+from .forms import ExportScheduleForm
 from .models import ExportKind, ExportRun, ExportSchedule, RequestedVia, RunStatus, changeable_scopes
 from .runs import download_name, request_run
 from .storage import export_storage
@@ -199,9 +199,8 @@ def schedule_form(request, pk: int | None = None):
 @login_required
 def schedule_delete(request, pk: int):
     schedule = _changeable_schedule(request, pk)
-    form = ScheduleDeleteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         schedule.delete()
         messages.success(request, f"The schedule {schedule.name} is deleted. Its past runs and files are kept.")
         return redirect("exports:index")
-    return render(request, "exports/schedule_delete.html", {"form": form, "schedule": schedule})
+    return render(request, "exports/schedule_delete.html", {"schedule": schedule})
