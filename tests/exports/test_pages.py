@@ -208,7 +208,7 @@ def test_deleting_a_schedule_keeps_its_runs(as_user, world):
         name="ONS FOI pack", export="foi_pack", organisation=world.ons, frequency="monthly"
     )
     run, _ = runs.request_run(
-        "foi_pack", Period.parse("2024-09"), organisation=world.ons, schedule=schedule, queue=False
+        "foi_pack", Period.parse("2024-09"), organisation=world.ons, schedule=schedule, via="schedule", queue=False
     )
     response = as_user("ons_foi").post(reverse("exports:schedule_delete", args=[schedule.pk]))
     assert response.status_code == 302
