@@ -137,6 +137,7 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "polling_interval": 0.2,  # how often the folders are looked at: a worker's answer to /health/'s ping
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "careleavers.beat:DatabaseScheduler"  # django-celery-beat's, with a heartbeat
