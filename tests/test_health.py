@@ -140,3 +140,17 @@ def test_a_schedule_is_not_overdue_before_its_hour_nor_within_the_grace(client, 
             body = client.get("/health/").json()
         (entry,) = [entry for entry in body["schedules"] if entry["schedule"] == "ONS pack"]
         assert (entry["due_period"], entry["overdue"]) == (due, overdue)
+
+
+def test_beat_s_container_health_check_says_whether_it_is_alive(db, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.BEAT_HEARTBEAT_MAX_AGE_SECONDS = 300
+    with pytest.raises(CommandError, match=r"^Beat has never written a heartbeat: is it running\?$"):
+        call_command("check_beat")
+    Heartbeat.beat(NOW - datetime.timedelta(seconds=40))
+    call_command("check_beat")
+    Heartbeat.beat(NOW - datetime.timedelta(minutes=6))
+    with pytest.raises(CommandError, match="6 minutes ago: it has stopped"):
+        call_command("check_beat")
