@@ -7,8 +7,9 @@ reporting/exports/runs.py checks the file and moves it into place).
 - The records extract lists one organisation's placements under the hires import's headings (interfaces.md
   section 1), so HR can correct it and import it again. It is streamed: XlsxWriter's constant_memory mode
   writes each row to disk as it goes, and the rows come from a database cursor in chunks, so memory does not
-  grow with the number of rows. Every text cell is written as text with Excel's quote prefix, so nothing in
-  it can become a formula, even when someone edits the cell.
+  grow with the number of rows. Every text cell is a string cell (never a formula), and text that starts
+  like a formula (=, +, -, @, a tab or a line break) also carries Excel's quote prefix, so it stays text when
+  someone edits the cell.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from placements.choices import OutcomeCode
 from placements.importing import HEADING
 from placements.models import Outcome
 from schemes.models import Organisation, Target
+from schemes.spreadsheets import FORMULA_PREFIXES
 
 from ..breakdowns import NO_OUTCOME, TOTAL, Scope, organisation_and_units
 from . import sources
@@ -96,7 +98,7 @@ class Sheet:
         elif isinstance(value, str):
             worksheet.write_string(row, column, value, formats[style or "text"])
         elif isinstance(value, datetime.date):
-            worksheet.write_datetime(row, column, datetime.datetime.combine(value, datetime.time()), formats["date"])
+            worksheet.write_datetime(row, column, value, formats["date"])
         else:
             worksheet.write_number(row, column, value, formats.get(style))
 
@@ -284,6 +286,14 @@ RECORD_COLUMNS = [
     ("destination", "destination"),
 ]
 RECORD_HEADINGS = [HEADING[key] for key, _ in RECORD_COLUMNS]
+DATE_FIELDS = {
+    "candidate__date_of_birth",
+    "offered_on",
+    "started_on",
+    "planned_end_on",
+    "ended_on",
+    "latest_outcome_on",
+}
 
 
 def extract_lister(run: ExportRun):
@@ -333,19 +343,31 @@ def build_records_extract(run: ExportRun, path: Path, progress: Progress) -> Bui
     workbook, formats = new_workbook(path, title, constant_memory=True)
     sheet = Sheet(workbook, formats, "Records")
     sheet.write_row(RECORD_HEADINGS, "heading")
-    sheet.worksheet.freeze_panes(1, 0)
-    written = 0
+    worksheet = sheet.worksheet
+    worksheet.freeze_panes(1, 0)
+    write_string, write_date = worksheet.write_string, worksheet.write_datetime
+    quoted, date = formats["text"], formats["date"]
     fields = [field for _, field in RECORD_COLUMNS]
-    outcome_position = fields.index("latest_outcome")
+    dates = [field in DATE_FIELDS for field in fields]  # chosen once: the loop below runs once per cell
+    outcome_column = fields.index("latest_outcome")
     rows = queryset.values_list("pk", *fields).iterator(chunk_size=RECORDS_CHUNK)
+    written = 0
     for chunk in _chunks(rows, RECORDS_CHUNK):
-        for _pk, *values in chunk:
-            values[outcome_position] = OUTCOME_LABELS.get(values[outcome_position], "")
-            sheet.write_row(values)
+        for row_number, (_pk, *values) in enumerate(chunk, start=written + 1):
+            values[outcome_column] = OUTCOME_LABELS.get(values[outcome_column])
+            for column, (value, is_date) in enumerate(zip(values, dates, strict=True)):
+                if value is None or value == "":
+                    continue
+                if is_date:
+                    write_date(row_number, column, value, date)
+                elif value.startswith(FORMULA_PREFIXES):  # text a spreadsheet would run: quoted, kept as text
+                    write_string(row_number, column, value, quoted)
+                else:
+                    write_string(row_number, column, value)
         ExportedRecord.objects.add(run, [row[0] for row in chunk])
         written += len(chunk)
         progress(min(99, 1 + 98 * written // max(total, 1)), f"{written:,} of {total:,} records written.")
-    sheet.worksheet.autofilter(0, 0, max(written, 1), len(RECORD_HEADINGS) - 1)
-    sheet.worksheet.set_column(0, len(RECORD_HEADINGS) - 1, 18)
+    worksheet.autofilter(0, 0, max(written, 1), len(RECORD_HEADINGS) - 1)
+    worksheet.set_column(0, len(RECORD_HEADINGS) - 1, 18)
     workbook.close()
     return Built(rows=written)

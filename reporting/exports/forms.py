@@ -40,7 +40,8 @@ class ExportScheduleForm(GovukFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        if self.instance.owner_id is None:
+            self.instance.owner = user  # whose access decides which records a records extract lists
         self.scopes = changeable_scopes(user)
         self.fields["export"].choices = ExportKind.choices
         self.fields["frequency"].choices = self.fields["frequency"].choices[1:]  # no empty choice
@@ -72,8 +73,3 @@ class ExportScheduleForm(GovukFormMixin, forms.ModelForm):
                 "or a scheme your organisation runs",
             )
         return cleaned
-
-    def save(self, commit=True):
-        if self.instance.owner_id is None:
-            self.instance.owner = self.user
-        return super().save(commit)

@@ -228,6 +228,8 @@ class ExportSchedule(models.Model):
     def clean(self):
         if self.export == ExportKind.RECORDS_EXTRACT and self.organisation_id is None:
             raise ValidationError({"organisation": "A records extract is for one organisation: choose it."})
+        if self.export == ExportKind.RECORDS_EXTRACT and self.owner_id is None:
+            raise ValidationError({"owner": "A records extract lists the records its owner may see: choose the owner."})
 
     def describe_scope(self) -> str:
         return describe_scope(self.organisation, self.scheme)
@@ -246,8 +248,10 @@ class ExportSchedule(models.Model):
             day_of_week="*",
             timezone="UTC",
         )
-        task = self.periodic_task or PeriodicTask(task=FIRE_SCHEDULE_TASK)
-        task.name = f"Export schedule {self.pk}: {self.name}"[:200]
+        name = f"Export schedule {self.pk}: {self.name}"[:200]
+        # A task of this name left without its link (the schedule table restored from a backup) is this one's.
+        task = self.periodic_task or PeriodicTask.objects.filter(name=name).first() or PeriodicTask()
+        task.name = name
         task.task = FIRE_SCHEDULE_TASK
         task.crontab = crontab
         task.interval = None
@@ -400,7 +404,9 @@ class ExportedRecord(models.Model):
     """A placement listed in a run's file: what a download must be allowed to see, and what it reads (audit).
     No foreign key to the placement: the file still holds a record deleted since."""
 
-    run = models.ForeignKey(ExportRun, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: the unique constraint's index (run, placement) serves lookups by run as well, and
+    # an extract writes one row per record, so each index costs.
+    run = models.ForeignKey(ExportRun, on_delete=models.CASCADE, related_name="records", db_index=False)
     placement_id = models.BigIntegerField()
 
     objects = ExportedRecordQuerySet.as_manager()

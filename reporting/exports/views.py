@@ -94,14 +94,14 @@ def _visible_run(request, pk: int) -> ExportRun:
     )
 
 
-def _progress(run: ExportRun) -> dict:
+def _progress(run: ExportRun, user) -> dict:
     return {
         "status": run.status,
         "status_label": run.get_status_display(),
         "message": run.status_description(),
         "progress": run.progress,
         "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
-        "download": reverse("exports:download", args=[run.pk]) if run.has_file else None,
+        "download": reverse("exports:download", args=[run.pk]) if run.has_file and may_open(user, run) else None,
     }
 
 
@@ -119,15 +119,16 @@ def run_detail(request, pk: int):
         rows.append({"key": "Finished", "value": _when(run.finished_at)})
     if run.status == RunStatus.DONE:
         rows.append({"key": "Checksum (SHA-256)", "value": run.checksum})
+    progress = _progress(run, request.user)
     return render(
         request,
         "exports/run.html",
         {
             "run": run,
             "rows": rows,
-            "progress": _progress(run),
+            "progress": progress,
             "tag": STATUS_TAGS[run.status],
-            "may_open": run.has_file and may_open(request.user, run),
+            "may_open": progress["download"] is not None,
         },
     )
 
@@ -135,19 +136,20 @@ def run_detail(request, pk: int):
 @login_required
 def run_progress(request, pk: int):
     """The run's status and progress as JSON, for the run page's polite live region."""
-    return JsonResponse(_progress(_visible_run(request, pk)))
+    return JsonResponse(_progress(_visible_run(request, pk), request.user))
 
 
 @login_required
 def download(request, pk: int):
     run = _visible_run(request, pk)
-    if not run.has_file:
+    storage = export_storage()
+    if not run.has_file or not storage.exists(run.file):
         raise Http404("This export has no file (not finished, or removed under the retention policy).")
     if not may_open(request.user, run):
         raise PermissionDenied("This file lists records you may not see.")
     record_opening(request.user, run, request.path)
     response = FileResponse(
-        export_storage().open(run.file, "rb"),
+        storage.open(run.file, "rb"),
         as_attachment=True,
         filename=download_name(run),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
