@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -61,7 +62,10 @@ def health(request):
     schedule's last successful run; 503 when any is unwell or a schedule is overdue, so a load balancer or a
     container's health check can act on it."""
     checks = {"database": _checked(_database), "cache": _checked(_cache)}
-    checks |= asyncio.run(_service_checks())
+    # In a thread of its own: the calling thread may already run an event loop (after Playwright's sync API, in
+    # the browser tests' process), where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        checks |= thread.submit(asyncio.run, _service_checks()).result()
     schedules = []
     if checks["database"] == "ok":
         problem = beat_problem()

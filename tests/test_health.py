@@ -154,3 +154,16 @@ def test_beat_s_container_health_check_says_whether_it_is_alive(db, settings):
     Heartbeat.beat(NOW - datetime.timedelta(minutes=6))
     with pytest.raises(CommandError, match="6 minutes ago: it has stopped"):
         call_command("check_beat")
+
+
+def test_health_answers_from_a_thread_that_already_runs_an_event_loop(rf, workers_answer, beat_alive, monkeypatch):
+    """As after Playwright's sync API in the same test process (which also allows the ORM there)."""
+    import asyncio
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from careleavers.views import health
+
+    async def inside_a_loop():
+        return health(rf.get("/health/"))
+
+    assert asyncio.run(inside_a_loop()).status_code == 200
