@@ -174,8 +174,8 @@ def main() -> None:
                 assert rows == size, f"{name} wrote {rows} rows, not {size}"
                 times.append(elapsed)
             best[name] = min(times)
-            memory = peak_memory(contender, organisation, folder / f"{name}.xlsx")
             size_mb = path.stat().st_size / 1e6
+            memory = peak_memory(contender, organisation, folder / f"{name}.xlsx")
             print(
                 f"  {size:>7,} rows  {name:<13} best {best[name]:6.2f} s of {', '.join(f'{t:.2f}' for t in times)}"
                 f"; peak Python memory {memory:6.1f} MB; file {size_mb:.1f} MB"
