@@ -144,7 +144,7 @@ def test_run_now_is_for_those_allowed_and_asks_for_the_last_complete_period(
     assert ExportRun.objects.count() == 1
     assert queued == []
     page = as_user("ons_foi").get(reverse("exports:index")).content.decode()
-    assert 'Run now<span class="govuk-visually-hidden">: ONS FOI pack</span>' in page
+    assert 'Run now<span class="govuk-visually-hidden"> ONS FOI pack</span>' in page
 
 
 def test_progress_is_read_from_the_run_record_and_says_what_happened_in_words(as_user, world, ons_pack):
