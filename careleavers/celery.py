@@ -1,4 +1,5 @@
-"""The Celery app: worker and beat share Django's settings (CELERY_* names)."""
+"""The Celery app: worker and beat share Django's settings (CELERY_* names; see settings.py for why each is
+set as it is), and find each app's tasks in its tasks.py (reporting/tasks.py: the scheduled exports)."""
 
 import os
 

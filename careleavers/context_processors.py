@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from reporting.exports.models import visible_scopes
+
 
 @dataclass(frozen=True)
 class Section:
@@ -26,6 +28,12 @@ def sections_for(user, path: str = "") -> list[Section]:
             "FOI requests",
             reverse("foi:register"),
             "Log Freedom of Information requests, track their deadlines and produce the statistics pack.",
+        ),
+        (
+            visible_scopes(user).any(),
+            "Exports",
+            reverse("exports:index"),
+            "The FOI-ready pack, the pledge and target progress report and HR's records extract, on a schedule.",
         ),
         (
             user.is_staff,

@@ -24,6 +24,8 @@ DEFAULT_CLASSES = ("govuk-input", "govuk-input--error")
 def _classes_for(widget: forms.Widget) -> tuple[str, str]:
     if isinstance(widget, forms.Textarea):
         return WIDGET_CLASSES["textarea"]
+    if isinstance(widget, forms.CheckboxSelectMultiple):  # a RadioSelect subclass: before it
+        return WIDGET_CLASSES["checkbox"]
     if isinstance(widget, forms.RadioSelect):
         return WIDGET_CLASSES["radio"]
     if isinstance(widget, forms.Select):

@@ -12,10 +12,11 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state for the embedded defaults: SQLite file, broker folders, exports
-
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Local state for the embedded defaults: SQLite file, broker folders, file cache, export files.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 # Required to serve when DEBUG is off: careleavers/wsgi.py refuses to start without it and `check --deploy`
@@ -90,6 +91,26 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Exports (reporting/exports): files are written under EXPORTS_ROOT, a private folder that no URL serves
+# (downloads go through /exports/, which checks who may see them), and removed after the retention period.
+EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(VAR_DIR / "exports")))
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=90)
+# The longest an export may run: past it the export stops and is recorded as failed, in words (Celery's soft
+# limit); a worker process still busy a little later is killed (the hard limit).
+EXPORT_TIME_LIMIT_SECONDS = env.int("EXPORT_TIME_LIMIT_SECONDS", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = EXPORT_TIME_LIMIT_SECONDS + max(5, EXPORT_TIME_LIMIT_SECONDS // 10)
+# Scheduled exports fire on the first day after their period, at this hour in UTC (beat works in UTC).
+EXPORT_SCHEDULE_HOUR_UTC = env.int("EXPORT_SCHEDULE_HOUR_UTC", default=6)
+# A schedule is overdue when its last period has no finished run this long after it fired.
+EXPORT_OVERDUE_AFTER_SECONDS = env.int("EXPORT_OVERDUE_AFTER_SECONDS", default=3 * 60 * 60)
+# Beat records that it is alive this often; /health/ reports it stopped after BEAT_HEARTBEAT_MAX_AGE_SECONDS.
+BEAT_HEARTBEAT_SECONDS = env.int("BEAT_HEARTBEAT_SECONDS", default=30)
+BEAT_HEARTBEAT_MAX_AGE_SECONDS = env.int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", default=5 * 60)
+# Tests only (tests/reporting/test_worker.py): seconds an export waits after writing its temporary file and
+# before checking and moving it, so a test can kill the worker at that point. Always 0 outside those tests.
+EXPORT_TEST_PAUSE_SECONDS = env.float("EXPORT_TEST_PAUSE_SECONDS", default=0)
+
 # Redis, when configured, is both the Celery broker and the cache. Without it the product runs on an
 # embedded default: a file-system broker and a file-based cache that web, worker and beat all share.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -97,7 +118,15 @@ if REDIS_URL:
     # django-redis: one redis-py client per process, kept (docs/decisions/0057).
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # Redis hands a task nobody acknowledged to another worker after this long, so it must outlast the
+        # longest export (or a slow export would run twice at once; reporting/checks.py refuses a shorter one);
+        # a dead worker's task waits this long.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * CELERY_TASK_TIME_LIMIT),
+        # How often a worker looks for such abandoned tasks (kombu's default sweep is every 100 s).
+        "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL_SECONDS", default=60),
+        "unacked_restore_throttle": 1,
+    }
 else:
     CACHES = {
         "default": {
@@ -110,19 +139,42 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir / "control"),
         "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, beside manage.py
         "store_processed": False,
+        "polling_interval": 0.2,  # how often the folders are looked at: a worker's answer to /health/'s ping
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "careleavers.beat:DatabaseScheduler"  # django-celery-beat's, with a heartbeat
+# Beat works in UTC, which has no clock changes to skip or repeat an hour; periods are worked out in London
+# time inside the tasks (reporting/exports/periods.py).
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
 # Fixed jobs, written into the database schedule when beat starts (scheduled exports are added there too).
 CELERY_BEAT_SCHEDULE = {
     "remove-abandoned-uploads": {"task": "placements.tasks.remove_abandoned_uploads", "schedule": 5 * 60},
 }
-CELERY_TIMEZONE = "Europe/London"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Work that must not be lost or doubled: a task is acknowledged only when it has finished, goes back to the
+# queue if its worker dies, and each worker process holds one task at a time. Runs are also unique in the
+# database (reporting.ExportRun), since a broker delivers at least once, never exactly once.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: progress and errors are read from the run records
+CELERY_RESULT_EXPIRES = None  # so beat adds no daily clean-up of a result backend there is not
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+# Email (scheduled exports tell their recipients when a file is ready): the console by default; SMTP from
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.gov.uk:587 (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="care-leaver-schemes@example.gov.uk")
+# Where links in emails point: the address people use to reach the service.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

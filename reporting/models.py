@@ -350,3 +350,7 @@ class StatisticsLevel(models.Model):
         organisations = "each organisation" if self.organisations == Split.EACH else "all organisations together"
         schemes = "each scheme" if self.schemes == Split.EACH else "all schemes together"
         return f"{organisations}, {schemes}, {self.year_basis} years"
+
+
+# The scheduled exports' models live with the rest of the exports (reporting/exports/); Django finds them here.
+from .exports.models import ExportedRecord, ExportRun, ExportSchedule, Heartbeat  # noqa: E402, F401

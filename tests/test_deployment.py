@@ -122,3 +122,15 @@ def test_a_served_process_keeps_its_database_connection_and_the_development_serv
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(kept_for), "True"]
+
+
+def test_compose_checks_the_health_of_worker_and_beat_and_keeps_exports_in_a_private_volume(compose):
+    services = compose["services"]
+    worker_check = " ".join(services["worker"]["healthcheck"]["test"])
+    assert "celery -A careleavers inspect ping --destination celery@$$HOSTNAME" in worker_check
+    assert services["beat"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "check_beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    for name in ("web", "worker"):
+        assert "exports:/app/var/exports" in services[name]["volumes"]
+    assert "exports" in compose["volumes"]
+    assert all("exports" not in str(service.get("ports", "")) for service in services.values())
