@@ -4,7 +4,7 @@ reporting/exports/runs.py checks the file and moves it into place).
 - The FOI-ready pack is the FOI pages' workbook (reporting/packs.py, through sources.py).
 - The pledge and target progress report sets each pledge or target against the hires in its period and what
   happened to them, as disclosure-controlled counts.
-- The records extract lists one organisation's placements under the hires import's headings (interfaces.md
+- The records extract lists one organisation's placements under the hires import's headings (docs/interfaces.md
   section 1), so HR can correct it and import it again. It is streamed: XlsxWriter's constant_memory mode
   writes each row to disk as it goes, and the rows come from a database cursor in chunks, so memory does not
   grow with the number of rows. Every text cell is a string cell (never a formula), and text that starts

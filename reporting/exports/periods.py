@@ -1,5 +1,5 @@
 """The periods exports are made for: a month (`2024-09`), a quarter (`2024-Q3`), a calendar year (`2024`) or
-a financial year (`2024-25`, 1 April to 31 March), as interfaces.md section 5 names them.
+a financial year (`2024-25`, 1 April to 31 March), as docs/interfaces.md section 5 names them.
 
 Periods are worked out from the date in London: beat fires in UTC (which has no clock changes), and the task
 asks which period has just ended on the London calendar, so a clock change can neither skip nor repeat one.
@@ -114,7 +114,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        """As interfaces.md writes it: `2024-09`, `2024-Q3`, `2024` or `2024-25`."""
+        """As docs/interfaces.md writes it: `2024-09`, `2024-Q3`, `2024` or `2024-25`."""
         if self.frequency == Frequency.MONTHLY:
             return f"{self.year}-{self.number:02d}"
         if self.frequency == Frequency.QUARTERLY:

@@ -120,6 +120,11 @@ def test_a_records_extract_is_opened_only_by_someone_who_may_see_every_record_in
     assert "You cannot download this file: it lists records you may not see." in page
 
 
+def tasks_queued(callbacks) -> list:
+    """The Celery tasks among the callbacks run at commit (values kept in the cache are shared there too)."""
+    return [callback for callback in callbacks if getattr(getattr(callback, "func", None), "__name__", "") == "delay"]
+
+
 def test_run_now_is_for_those_allowed_and_asks_for_the_last_complete_period(
     as_user, world, django_capture_on_commit_callbacks
 ):
@@ -138,11 +143,11 @@ def test_run_now_is_for_those_allowed_and_asks_for_the_last_complete_period(
         "page",
         schedule,
     )
-    assert len(queued) == 1
+    assert len(tasks_queued(queued)) == 1
     with django_capture_on_commit_callbacks() as queued:
         as_user("ons_foi").post(url)  # a double click
     assert ExportRun.objects.count() == 1
-    assert queued == []
+    assert tasks_queued(queued) == []
     page = as_user("ons_foi").get(reverse("exports:index")).content.decode()
     assert 'Run now<span class="govuk-visually-hidden"> ONS FOI pack</span>' in page
 

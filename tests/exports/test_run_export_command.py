@@ -1,4 +1,4 @@
-"""`manage.py run_export` as interfaces.md section 5 describes it."""
+"""`manage.py run_export` as docs/interfaces.md section 5 describes it."""
 
 import datetime
 import io

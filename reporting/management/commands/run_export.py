@@ -1,5 +1,5 @@
 """`manage.py run_export --list` and `manage.py run_export NAME [--organisation CODE] [--scheme CODE]
-[--period PERIOD]` (interfaces.md section 5): one export now, through the same code path as a schedule."""
+[--period PERIOD]` (docs/interfaces.md section 5): one export now, through the same code path as a schedule."""
 
 from __future__ import annotations
 
