@@ -116,7 +116,14 @@ EXPORT_TEST_PAUSE_SECONDS = env.float("EXPORT_TEST_PAUSE_SECONDS", default=0)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # django-redis: one redis-py client per process, kept (docs/decisions/0057).
-    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Services sharing one Redis database keep their cache apart by prefix (tests give their workers theirs).
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         # Redis hands a task nobody acknowledged to another worker after this long, so it must outlast the

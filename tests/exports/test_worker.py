@@ -79,6 +79,7 @@ def processes(committed_reference_data, queue, exports_root, tmp_path):
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": settings.REDIS_URL,
+            "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],  # this test's own cache (tests/conftest.py)
             "EXPORTS_ROOT": str(exports_root),
             "CELERY_TASK_DEFAULT_QUEUE": queue,
             "EXPORT_TIME_LIMIT_SECONDS": str(EXPORT_TIME_LIMIT),
