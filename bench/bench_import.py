@@ -363,7 +363,8 @@ def at_the_door(arguments) -> None:
                 peak = next((line for line in reversed(lines) if line.startswith("VmHWM:")), None)
                 peak = f"peak {int(peak.split()[1]) // 1024} MiB" if peak else "killed before it could say its peak"
                 outcome = "aborted" if child.returncode < 0 else f"exit status {child.returncode}"
-                last = lines[-2 if peak.startswith("peak") else -1][:100] if lines else ""
+                said = [line for line in (child.stdout + child.stderr).splitlines() if not line.startswith("VmHWM:")]
+                last = said[-1].strip()[:100] if said else ""
                 print(f"  baseline code, command: {elapsed:.2f} s, {outcome}, {peak}: {last}")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 

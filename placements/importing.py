@@ -88,8 +88,14 @@ OUTCOME_FIELD_HEADING = {
 }
 # Columns naming reference data are read into ids (`grade` into `grade_id`); outcomes keep their codes.
 ID_KINDS = (Kind.SCHEME, Kind.ORGANISATION, Kind.LOCATION, Kind.GRADE)
-ROW_DATE_FIELDS = {"offered_on": "offered_on", "started_on": "started_on", "planned_end_on": "planned_end_on"}
-ROW_DATE_FIELDS |= {"ended_on": "ended_on", "outcome_on": "on"}  # column key -> the rules' field name
+# A row's dates judged against their windows: column key -> the field the rules know it as.
+ROW_DATE_FIELDS = {
+    "offered_on": "offered_on",
+    "started_on": "started_on",
+    "planned_end_on": "planned_end_on",
+    "ended_on": "ended_on",
+    "outcome_on": "on",
+}
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 

@@ -468,3 +468,22 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_rows(world, tmp_
     few = queries_for([hire(f"F{n}") for n in range(3)])
     many = queries_for([hire(f"M{n}") for n in range(30)])  # within one SQLite insert batch (999 parameters)
     assert many == few
+
+
+def test_on_the_command_line_user_names_the_importer_in_the_history_and_applies_their_access(world, tmp_path):
+    path = write_xlsx(tmp_path / "mixed.xlsx", [hire("A"), hire("B", Organisation="DWP")])
+    err = StringIO()
+    with pytest.raises(CommandError, match="Nothing was saved"):
+        call_command("import_placements", str(path), "--user", "ons_hr", stdout=StringIO(), stderr=err)
+    assert "row 3, Organisation: you may not import records for DWP" in err.getvalue()
+
+    import_command(write_xlsx(tmp_path / "ons.xlsx", [hire("A")]), "--user", "ons_hr")
+    created = Placement.objects.get().history.get()
+    assert created.history_user == world.ons_hr
+    assert created.history_change_reason == "Imported from ons.xlsx on the command line"
+
+
+def test_on_the_command_line_an_unknown_user_is_refused(world, tmp_path):
+    with pytest.raises(CommandError, match="There is no active user 'nobody'"):
+        call_command("import_placements", str(write_xlsx(tmp_path / "h.xlsx", [hire()])), "--user", "nobody")
+    assert counts() == (0, 0, 0)
