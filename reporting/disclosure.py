@@ -300,6 +300,8 @@ class RangeModel:
             return value, np.asarray(solution.col_value), np.asarray(solution.row_dual)
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return math.inf, None, None
+        if status == highspy.HighsModelStatus.kModelEmpty:  # no variables: every sum is 0
+            return 0.0, np.zeros(self.n_vars), np.zeros(self.highs.getNumRow())
         raise DisclosureError(f"The audit could not solve: {self.highs.modelStatusToString(status)}")
 
     def range_of(self, variables: Sequence[int]) -> tuple[float, float]:

@@ -182,12 +182,13 @@ def scope_of(request: FoiRequest) -> Scope:
 
 
 @transaction.atomic
-def generate_pack(request: FoiRequest) -> FoiRequest:
+def generate_pack(request: FoiRequest, *, by=None) -> FoiRequest:
     """Build the disclosure-controlled pack for the request's scope and keep it on the request (a new pack
-    replaces the old one). A pack that cannot be published safely is refused with the reason."""
+    replaces the old one; both are in the release register, the new one audited together with the old).
+    A pack that cannot be published safely is refused with the reason."""
     _require_open(request)
     try:
-        content = build_pack(scope_of(request), reference=request.reference)
+        content = build_pack(scope_of(request), reference=request.reference, by=by, foi_request=request)
     except (DisclosureError, BreakdownError) as error:
         raise ValidationError(f"The pack could not be produced: {error}") from error
     previous = request.pack.name if request.pack else ""

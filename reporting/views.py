@@ -271,7 +271,12 @@ def withdraw(request, pk: int):
 @require_POST
 @can_change
 def generate_pack(request, pk: int):
-    return _post_and_return(request, pk, foi.generate_pack, "The pack for {reference} is ready to download.")
+    return _post_and_return(
+        request,
+        pk,
+        lambda foi_request: foi.generate_pack(foi_request, by=request.user),
+        "The pack for {reference} is ready to download.",
+    )
 
 
 @can_view
