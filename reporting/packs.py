@@ -173,11 +173,11 @@ def _notes(released: Released) -> list[tuple[str, str]]:
         ("Earlier releases", _earlier_releases_note(released)),
     ] + [
         (
-            f"{table.title.split(',')[0]}",
+            sheet_name(position).replace("_", " "),
             "This table has no year, so it cannot be cut to the years asked for without giving away counts "
             "that the other tables hide; it counts the hires of every year, as in a pack over all years.",
         )
-        for table in released.tables
+        for position, table in enumerate(released.tables)
         if "year" not in table.dimensions and "all years" in table.title
     ]
 
@@ -188,8 +188,9 @@ def _earlier_releases_note(released: Released) -> str:
     if not earlier:
         return "No figures about these hires had been released before: the tables were checked on their own."
     text = (
-        f"Read together with the {len(earlier)} earlier release(s) of figures about the same hires, these tables "
-        "give away no hidden count and no small count: " + "; ".join(release.describe() for release in earlier) + "."
+        f"These tables were checked together with the {len(earlier)} earlier release(s) of figures about the same "
+        "hires (earlier answers to requests, and statistics published before): read with them, they give away no "
+        "hidden count and no small count."
     )
     extra = len(released.joint.extra)
     if extra:

@@ -185,9 +185,18 @@ class _Row:
 class _Target:
     variables: np.ndarray
     truth: int
-    words: str
-    hidden_in: list[int]  # the releases that hid it (empty: a count no release shows)
+    words: str  # the cell, or the count no release shows
+    hidden_in: list[str]  # the releases that hid it, in words (empty: a count no release shows)
     primary: bool
+
+    def reason(self, sources: list[str], exactly: bool) -> str:
+        """Why a cell of the new release is hidden to protect this count, in words (never its value)."""
+        given = "be worked out exactly" if exactly else "be known to be a small number (1 to 4)"
+        if self.hidden_in and "this release" not in self.hidden_in:
+            return f"Hidden because {' and '.join(self.hidden_in)} hid {self.words}: showing it would let that {given}."
+        with_what = f"read together with {', '.join(sources)}" if sources else "read with the other cells shown"
+        hidden = " (hidden in this release)" if self.hidden_in else ""
+        return f"Hidden because, {with_what}, it would let {self.words}{hidden} {given}."
 
 
 @dataclass(frozen=True)
@@ -420,8 +429,7 @@ class JointAudit:
             cell_key = ("outcome", self.group_of[position], self.outcomes.index(fixed["outcome"]))
         else:
             cell_key = ("hires", fixed.get("location"), fixed.get("grade"))
-        words = f"{_cell_words(table, key)} ({'this release' if position == self.new else release.label})"
-        return _Cell(mask, cell_key, words, [(position, table_index, tuple(key))])
+        return _Cell(mask, cell_key, _cell_words(table, key), [(position, table_index, tuple(key))])
 
     def _selection(self, cell: _Cell) -> tuple:
         """The atoms of a hires cell, as an index into (stratum, location, grade)."""
@@ -476,8 +484,9 @@ class JointAudit:
                 for key, shown in table.shown.items():
                     cells.append((self._cell(position, table_index, key), shown))
                 self._unlisted_zeros(position, table, known_zero)
-        for cell, shown in cells:  # shown zeros, where the records still have none
-            if shown is None or self.releases[cell.sources[0][0]].rule.possible_values(shown) != (0, 0):
+        for cell, shown in cells:  # earlier releases' zeros, where the records still have none (the new release's
+            position = cell.sources[0][0]  # are rows, which the joint audit may hide)
+            if shown is None or position == self.new or self.releases[position].rule.possible_values(shown) != (0, 0):
                 continue
             if cell.key[0] == "hires":
                 selection = self._selection(cell)
@@ -549,7 +558,9 @@ class JointAudit:
                     cell.identity,
                     _Target(variables, truth, cell.words, [], self.releases[self.new].rule.is_primary(truth)),
                 )
-                target.hidden_in.append(position)
+                label = "this release" if position == self.new else release.label
+                if label not in target.hidden_in:
+                    target.hidden_in.append(label)
                 continue
             low, high = release.rule.possible_values(shown)
             if not low <= truth <= high:
@@ -588,14 +599,19 @@ class JointAudit:
             variables, truth = self._atoms(cell)
             found[cell.identity] = _Target(variables, truth, words, [], True)
 
+        def named(cell: _Cell) -> str:
+            position = cell.sources[0][0]
+            return f"{cell.words} ({'this release' if position == self.new else self.releases[position].label})"
+
         for cell in new_cells:
             for other in keyed[cell.key]:
                 both = cell.mask & other.mask
                 if other is cell or not both.any():
                     continue
-                consider(both, cell.key, f"the hires counted both in {cell.words} and in {other.words}")
-                consider(cell.mask & ~other.mask, cell.key, f"the hires in {cell.words} but not in {other.words}")
-                consider(other.mask & ~cell.mask, cell.key, f"the hires in {other.words} but not in {cell.words}")
+                this, that = named(cell), named(other)
+                consider(both, cell.key, f"the hires counted both in {this} and in {that}")
+                consider(cell.mask & ~other.mask, cell.key, f"the hires counted in {this} but not in {that}")
+                consider(other.mask & ~cell.mask, cell.key, f"the hires counted in {that} but not in {this}")
         release = self.releases[self.new]
         for table_index, table in enumerate(release.tables):
             if table.dimensions != ("year",):
@@ -665,7 +681,8 @@ class JointAudit:
                     if not row.hidden:
                         model.set_row(row_number[id(row)], (row.low, row.high))
                 if not alone:
-                    already.append(f"{target.words}: {reason.split(' (')[0]}")
+                    hid = f" (hidden in {' and '.join(target.hidden_in)})" if target.hidden_in else ""
+                    already.append(f"{target.words}{hid}: {reason.split(' (')[0]}")
                     cleared[index] = True
                     continue
                 binding = {
@@ -691,10 +708,8 @@ class JointAudit:
                     if position != self.new
                 }
             )
-            with_what = f"read together with {', '.join(sources)}" if sources else "read with its other cells"
-            what = "worked out exactly" if "exactly" in reason else "known to be a small number (1 to 4)"
-            extra.append((chosen, f"Hidden because, {with_what}, it would let {target.words} be {what}."))
-            targets.append(_Target(chosen.variables, chosen.truth, chosen.words, [self.new], False))
+            extra.append((chosen, target.reason(sources, "exactly" in reason)))
+            targets.append(_Target(chosen.variables, chosen.truth, chosen.words, ["this release"], False))
             cleared = np.append(cleared, False)
             pool.extend(targets[-1])
         return self._result(extra, already, len(targets))

@@ -1,0 +1,421 @@
+"""Disclosure across releases, tried as a requester would: packs are released through the product's own doors
+(the foi_pack command, the FOI page), then read back from the workbooks alone and solved together by an
+attacker written here (scipy's linprog, not the product's audit): every cell of every pack is an equation over
+the finest cells the packs could tell apart (organisation x scheme x start period x location x grade x outcome).
+Nothing hidden may be pinned, and no count of 1 to 4 that two packs give between them (what one cell counts and
+another with the same location, grade and outcome does not, or what both count) nor any year x location x
+grade count may be pinned. Each world is first shown to leak when its packs are protected one by one, the old
+way, so the attacker has something to find."""
+
+import datetime
+import io
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import time_machine
+from django.core.management import call_command
+from openpyxl import load_workbook
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from reporting.breakdowns import Scope
+from reporting.models import Release
+from reporting.publication import published_family
+from schemes.models import Grade, Organisation, Scheme
+from tests.factories import LocationFactory, OutcomeFactory, PlacementFactory
+
+D = datetime.date
+THRESHOLD = 5
+FIRST_YEAR = 2014  # the worlds below have no hires before it
+OUTCOME_DAY = D(2024, 11, 1)  # every outcome of a world is recorded then, before any pack, and none after
+
+
+def at(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, 9, 0, tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Hire:
+    organisation: str
+    scheme: str
+    started: datetime.date
+    location: str
+    grade: str
+    outcome: str | None = None  # an outcome code, recorded on OUTCOME_DAY
+
+
+def hires(organisation, scheme, counts: dict, outcome_every: int = 3) -> list[Hire]:
+    """`counts` maps (year, month, location, grade) to a number of hires started on the 10th of that month;
+    every `outcome_every`-th hire of a world started before OUTCOME_DAY is recorded as still in post."""
+    made = []
+    for (year, month, location, grade), number in counts.items():
+        for _ in range(number):
+            started = D(year, month, 10)
+            outcome = "in_post" if started < OUTCOME_DAY and len(made) % outcome_every == 0 else None
+            made.append(Hire(organisation, scheme, started, location, grade, outcome))
+    return made
+
+
+def make(world_hires: list[Hire]) -> None:
+    """Record each hire on its start date (so each pack counts exactly the hires started by its date), and the
+    outcomes on OUTCOME_DAY."""
+    for hire in world_hires:
+        with time_machine.travel(at(hire.started), tick=False):
+            placement = PlacementFactory(
+                candidate__organisation=Organisation.objects.get(code=hire.organisation),
+                scheme=Scheme.objects.get(code=hire.scheme),
+                location=LocationFactory(name=hire.location),
+                grade=Grade.objects.get(code=hire.grade),
+                offered_on=None,
+                started_on=hire.started,
+            )
+        if hire.outcome:
+            with time_machine.travel(at(max(OUTCOME_DAY, hire.started)), tick=False):
+                OutcomeFactory(placement=placement, code=hire.outcome, on=max(OUTCOME_DAY, hire.started))
+
+
+def foi_pack(tmp_path, day: datetime.date, *options: str):
+    """Run the foi_pack command on `day`, as an FOI officer would, and return the workbook's path."""
+    path = tmp_path / f"pack-{len(list(tmp_path.glob('*.xlsx')))}.xlsx"
+    with time_machine.travel(at(day), tick=False):
+        call_command("foi_pack", "--out", str(path), *options, stdout=io.StringIO())
+    return path
+
+
+# -- the requester's reading of a workbook ------------------------------------------------------------------
+
+
+@dataclass
+class ReadTable:
+    dimensions: tuple[str, ...]
+    all_years: bool
+    cells: dict  # (row label, column heading) -> int, or None where "[c]"
+    columns: list[str] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReadPack:
+    scheme: str | None
+    organisation: str | None
+    basis: str
+    first: int | None
+    last: int | None
+    produced: datetime.date
+    tables: list[ReadTable]
+
+
+TITLE_DIMENSIONS = {
+    "Hires by year": ("year",),
+    "Hires by year and location": ("year", "location"),
+    "Hires by year and grade": ("year", "grade"),
+    "Hires by location and grade": ("location", "grade"),
+    "Hires by year and latest outcome": ("year", "outcome"),
+}
+
+
+def read_pack(path) -> ReadPack:
+    workbook = load_workbook(path)
+    cover = {row[0]: row[1] for row in workbook["Cover"].iter_rows(min_row=3, values_only=True) if row[0]}
+    covers = cover["What this covers"]
+    scheme = re.search(r"Scheme: ([^;]+)", covers).group(1)
+    organisation = re.search(r"Organisation: ([^;]+)", covers).group(1)
+    basis = "financial" if "financial years" in covers else "calendar"
+    years = re.search(r"Years: (\d{4})\S* to (\d{4}|the latest)", covers)
+    first = int(years.group(1)) if years else None
+    last = int(years.group(2)) if years and years.group(2).isdigit() else None
+    tables = []
+    for name in workbook.sheetnames[3:]:
+        sheet = workbook[name]
+        title = sheet["A1"].value.rsplit(" (Table", 1)[0]
+        (excel_table,) = sheet.tables.values()
+        top_left, bottom_right = excel_table.ref.split(":")
+        header, last_row = int(top_left[1:]), int(re.sub(r"\D", "", bottom_right))
+        headings = [cell.value for cell in sheet[header]]
+        cells, rows = {}, []
+        for row in sheet.iter_rows(min_row=header + 1, max_row=last_row, values_only=True):
+            rows.append(row[0])
+            for heading, value in zip(headings[1:], row[1:], strict=True):
+                cells[(row[0], heading)] = None if value == "[c]" else value
+        dims = TITLE_DIMENSIONS[title.split(",")[0]]
+        tables.append(ReadTable(dims, "all years" in title, cells, headings[1:], rows))
+    produced = datetime.datetime.strptime(cover["Date produced"], "%d %B %Y").date()
+    return ReadPack(
+        None if scheme == "all schemes" else scheme,
+        None if organisation == "all organisations" else organisation,
+        basis,
+        first,
+        last,
+        produced,
+        tables,
+    )
+
+
+# -- the attacker ----------------------------------------------------------------------------------------
+
+
+def year_span(label: str, basis: str) -> tuple[datetime.date, datetime.date]:
+    """The start dates a year label covers: [first day, day after the last)."""
+    year = int(label[:4])
+    if basis == "financial":
+        return D(year, 4, 1), D(year + 1, 4, 1)
+    return D(year, 1, 1), D(year + 1, 1, 1)
+
+
+class Attacker:
+    """Everything the packs show, as linear equations over atoms, and what linear programming then pins."""
+
+    def __init__(self, packs: list[ReadPack], units: dict[str, set[str]], world: list[Hire]):
+        self.packs, self.units, self.world = packs, units, world
+        cuts = {D(year, month, 1) for year in range(FIRST_YEAR, 2028) for month in (1, 4)}
+        cuts |= {pack.produced + datetime.timedelta(days=1) for pack in packs}
+        self.cuts = sorted(cuts)
+        labels = {dim: set() for dim in ("location", "grade", "outcome")}
+        for pack in packs:
+            for table in pack.tables:
+                for position, dim in enumerate(table.dimensions):
+                    if dim in labels:
+                        found = table.columns if position == 1 else table.rows
+                        labels[dim] |= {label for label in found if label != "Total"}
+        self.organisations = sorted(set().union(*units.values()))
+        self.schemes = sorted({hire.scheme for hire in world} | {p.scheme for p in packs if p.scheme})
+        self.labels = {dim: sorted(found) for dim, found in labels.items()}
+        self.atoms = list(
+            itertools.product(
+                self.organisations,
+                self.schemes,
+                range(len(self.cuts) - 1),
+                self.labels["location"],
+                self.labels["grade"],
+                self.labels["outcome"],
+            )
+        )
+        columns = list(zip(*self.atoms, strict=True))
+        self.atom_organisation, self.atom_scheme = np.array(columns[0]), np.array(columns[1])
+        self.atom_start = np.array([self.cuts[i] for i in columns[2]])
+        self.atom_end = np.array([self.cuts[i + 1] for i in columns[2]])
+        self.atom_location, self.atom_grade = np.array(columns[3]), np.array(columns[4])
+        self.atom_outcome = np.array(columns[5])
+        self.truth = np.zeros(len(self.atoms))
+        index = {atom: i for i, atom in enumerate(self.atoms)}
+        for hire in world:
+            period = max(i for i, cut in enumerate(self.cuts) if cut <= hire.started)
+            outcome = "Still in post" if hire.outcome else "No outcome recorded"
+            self.truth[index[(hire.organisation, hire.scheme, period, hire.location, hire.grade, outcome)]] += 1
+        self.shown, self.hidden = [], []
+        for pack in packs:
+            self._read(pack)
+
+    def _scope(self, pack: ReadPack, start: datetime.date, end: datetime.date) -> np.ndarray:
+        organisations = self.units[pack.organisation] if pack.organisation else set(self.organisations)
+        mask = np.isin(self.atom_organisation, sorted(organisations))
+        if pack.scheme:
+            mask &= self.atom_scheme == pack.scheme
+        return mask & (self.atom_start >= start) & (self.atom_end <= min(end, pack.produced + datetime.timedelta(1)))
+
+    def _read(self, pack: ReadPack) -> None:
+        everything = (D(FIRST_YEAR, 1, 1), D(2030, 1, 1))
+        asked = everything
+        if pack.first is not None:
+            last = year_span(str(pack.last), pack.basis)[1] if pack.last else everything[1]
+            asked = (year_span(str(pack.first), pack.basis)[0], last)
+        for table in pack.tables:
+            coverage = everything if table.all_years else asked
+            for (row, column), value in table.cells.items():
+                fixed = {}
+                if len(table.dimensions) == 1:
+                    fixed[table.dimensions[0]] = row
+                else:
+                    fixed[table.dimensions[0]], fixed[table.dimensions[1]] = row, column
+                span = year_span(fixed["year"], pack.basis) if fixed.get("year", "Total") != "Total" else coverage
+                mask = self._scope(pack, *span)
+                for dim in ("location", "grade", "outcome"):
+                    if fixed.get(dim, "Total") != "Total":
+                        mask = mask & (getattr(self, f"atom_{dim}") == fixed[dim])
+                (self.hidden if value is None else self.shown).append((mask, value, fixed, table.dimensions))
+            # A table lists every category with hires: the others have none (and so do years it does not list,
+            # over all years).
+            in_scope = self._scope(pack, *coverage)
+            for position, dim in enumerate(table.dimensions):
+                listed = (table.columns if position == 1 else table.rows)[:-1]
+                if dim == "year":
+                    inside = np.zeros(len(self.atoms), dtype=bool)
+                    for label in listed:
+                        inside |= self._scope(pack, *year_span(label, pack.basis))
+                    self.shown.append((in_scope & ~inside, 0, {}, ()))
+                else:
+                    unlisted = ~np.isin(getattr(self, f"atom_{dim}"), listed)
+                    self.shown.append((in_scope & unlisted, 0, {}, ()))
+
+    def _programme(self):
+        rows = [(mask, value) for mask, value, *_ in self.shown if mask.any()]
+        zero = np.zeros(len(self.atoms), dtype=bool)
+        for mask, value in rows:
+            if value == 0:
+                zero |= mask
+        self.free = np.flatnonzero(~zero)
+        equations = {}
+        for mask, value in rows:
+            if value != 0:
+                equations[mask[self.free].tobytes()] = (mask[self.free], value)
+        matrix = np.array([mask for mask, _ in equations.values()], dtype=float).reshape(-1, len(self.free))
+        return csr_matrix(matrix), np.array([value for _, value in equations.values()], dtype=float)
+
+    def counts_nobody_published(self) -> list[tuple[np.ndarray, str]]:
+        """What two cells with the same location, grade and outcome count in common and apart, and the year x
+        location x grade counts of each pack's scope, that are 1 to 4."""
+        published = {mask.tobytes() for mask, *_ in self.shown} | {mask.tobytes() for mask, *_ in self.hidden}
+        keyed = {}
+        for mask, _, fixed, dimensions in [*self.shown, *self.hidden]:
+            if dimensions:
+                key = tuple(fixed.get(dim, "Total") for dim in ("location", "grade", "outcome"))
+                keyed.setdefault(key, []).append(mask)
+        found = {}
+        for masks in keyed.values():
+            unique = list({mask.tobytes(): mask for mask in masks}.values())
+            for first, second in itertools.combinations(unique, 2):
+                for part in (first & second, first & ~second, second & ~first):
+                    truth = self.truth[part].sum()
+                    if 1 <= truth < THRESHOLD and part.tobytes() not in published:
+                        found[part.tobytes()] = (part, f"{truth:.0f} hires counted by two cells apart")
+        for pack in self.packs:
+            for table in pack.tables:
+                if table.dimensions != ("year",):
+                    continue
+                for label in table.rows[:-1]:
+                    year = self._scope(pack, *year_span(label, pack.basis))
+                    for location, grade in itertools.product(self.labels["location"], self.labels["grade"]):
+                        part = year & (self.atom_location == location) & (self.atom_grade == grade)
+                        truth = self.truth[part].sum()
+                        if 1 <= truth < THRESHOLD and part.tobytes() not in published:
+                            found[part.tobytes()] = (part, f"{label} x {location} x {grade}: {truth:.0f}")
+        return list(found.values())
+
+    def recovered(self) -> list[str]:
+        """Every hidden count pinned (or a small one known to be 1 to 4), and every small count nobody published
+        that is pinned, with its true value."""
+        matrix, values = self._programme()
+        assert np.allclose(matrix @ self.truth[self.free], values), "the attacker's equations must hold"
+        found = []
+        targets = [(mask, f"hidden {fixed}") for mask, _, fixed, _ in self.hidden]
+        targets += self.counts_nobody_published()
+        seen = set()
+        for mask, words in targets:
+            if mask.tobytes() in seen or not mask.any():
+                continue
+            seen.add(mask.tobytes())
+            objective = mask[self.free].astype(float)
+            truth = self.truth[mask].sum()
+            least = linprog(objective, A_eq=matrix, b_eq=values, bounds=(0, None), method="highs")
+            assert least.status == 0, least.message
+            if least.fun < 1 - 1e-6 and truth >= 1:
+                continue  # it could be 0 but is not: neither pinned nor known to be small
+            most = linprog(-objective, A_eq=matrix, b_eq=values, bounds=(0, None), method="highs")
+            greatest = np.inf if most.status == 3 else -most.fun
+            if greatest - least.fun < 1 - 1e-6:
+                found.append(f"{words}: pinned at {truth:.0f}")
+            elif 0 < truth < THRESHOLD and least.fun > 1e-6 and greatest < THRESHOLD - 1e-6:
+                found.append(f"{words}: known to be {least.fun:.1f} to {greatest:.1f}")
+        return found
+
+
+def tables_read_from_family(family, first, last, produced) -> ReadPack:
+    """What a pack protected on its own showed, the old way (a family for its range): read as the attacker
+    reads a workbook."""
+    tables = []
+    for table in family.tables:
+        rows = [*table.categories[table.dimensions[0]], "Total"]
+        columns = [*table.categories[table.dimensions[1]], "Total"] if len(table.dimensions) > 1 else ["Number"]
+        cells = {}
+        for key, value in table.shown.items():
+            label = tuple("Total" if part is None else part for part in key)
+            cells[(label[0], label[1] if len(label) > 1 else "Number")] = value
+        tables.append(ReadTable(table.dimensions, False, cells, columns, rows))
+    scope = family.scope
+    return ReadPack(scope.scheme, scope.organisation, scope.year_basis, first, last, produced, tables)
+
+
+# -- the worlds ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def southend(world):
+    LocationFactory(name="Southend-on-Sea", region="east")
+    return world
+
+
+HMRC_CLIS = {  # (year, month, location, grade): hires, small numbers as at HMRC
+    (2014, 3, "Newport", "AO"): 5,
+    (2015, 5, "Southend-on-Sea", "AO"): 6,
+    (2016, 6, "Leeds", "AO"): 3,
+    (2017, 2, "Newport", "HEO"): 7,
+    (2019, 7, "Leeds", "EO"): 3,
+    (2020, 5, "Southend-on-Sea", "AO"): 5,
+    (2021, 9, "Newport", "AO"): 6,
+    (2022, 10, "Southend-on-Sea", "EO"): 2,
+    (2023, 1, "Newport", "EO"): 8,
+    (2024, 2, "Newport", "AO"): 4,
+    (2025, 3, "Leeds", "EO"): 1,
+    (2025, 6, "Southend-on-Sea", "EO"): 1,
+    (2025, 8, "Newport", "HEO"): 2,
+}
+HMRC_UNITS = {"HMRC": {"HMRC"}}
+
+
+def test_two_ranged_packs_protected_one_by_one_would_give_hidden_counts_away(southend):
+    """The issue's finding, reproduced the old way (each range its own family, protected on its own): the
+    total over 2014-2025 less the total over 2014-2024 gives 2025's hidden total, and more."""
+    world = hires("HMRC", "CLIS", HMRC_CLIS)
+    make(world)
+    with time_machine.travel(at(D(2026, 1, 20)), tick=False):
+        packs = [
+            tables_read_from_family(
+                published_family(Scope(scheme="CLIS", organisation="HMRC", first_year=2014, last_year=last)),
+                2014,
+                last,
+                D(2026, 1, 20),
+            )
+            for last in (2025, 2024)
+        ]
+    recovered = Attacker(packs, HMRC_UNITS, world).recovered()
+    hires_in_2025 = sum(hire.started.year == 2025 for hire in world)
+    assert f"hidden {{'year': '2025'}}: pinned at {hires_in_2025}" in recovered
+
+
+@pytest.mark.parametrize(
+    "ranges", [((2014, 2025), (2014, 2024)), ((2014, 2024), (2014, 2025)), ((2016, 2025), (2014, 2023))]
+)
+def test_two_ranged_packs_of_the_same_scope_read_together_recover_nothing(southend, tmp_path, ranges):
+    world = hires("HMRC", "CLIS", HMRC_CLIS)
+    make(world)
+    day = D(2026, 1, 20)
+    paths = [
+        foi_pack(tmp_path, day, "--scheme", "CLIS", "--organisation", "HMRC", "--from", str(a), "--to", str(b))
+        for a, b in ranges
+    ]
+    packs = [read_pack(path) for path in paths]
+    assert Attacker(packs, HMRC_UNITS, world).recovered() == []
+    # Location by grade over part of the years would be a difference away from the table over all years.
+    assert [pack.tables[3].all_years for pack in packs] == [(first, last) != (2014, 2025) for first, last in ranges]
+
+
+def test_packs_a_year_apart_read_together_recover_nothing_and_say_what_they_were_checked_against(southend, tmp_path):
+    """An ordinary request for 2014-2024 in February 2025, another for 2014-2025 in January 2026, with 2025's
+    hires recorded in between."""
+    world = hires("HMRC", "CLIS", HMRC_CLIS)
+    make([hire for hire in world if hire.started.year < 2025])
+    first = foi_pack(
+        tmp_path, D(2025, 2, 10), "--scheme", "CLIS", "--organisation", "HMRC", "--from", "2014", "--to", "2024"
+    )
+    make([hire for hire in world if hire.started.year == 2025])
+    second = foi_pack(
+        tmp_path, D(2026, 1, 20), "--scheme", "CLIS", "--organisation", "HMRC", "--from", "2014", "--to", "2025"
+    )
+    assert Attacker([read_pack(first), read_pack(second)], HMRC_UNITS, world).recovered() == []
+    earlier, later = Release.objects.order_by("released_at")
+    assert list(later.checked_against.all()) == [earlier]
+    notes = {row[0]: row[1] for row in load_workbook(second)["Notes"].iter_rows(min_row=4, values_only=True)}
+    assert "checked together with the 1 earlier release" in notes["Earlier releases"]
