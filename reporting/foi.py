@@ -18,7 +18,15 @@ from schemes.models import Membership
 from . import foi_dates
 from .breakdowns import BreakdownError, Scope
 from .disclosure import DisclosureError
-from .models import DUE_SOON_WORKING_DAYS, ClarificationPause, Deadline, FoiRequest, FoiStatus, HolidayOverride
+from .models import (
+    DUE_SOON_WORKING_DAYS,
+    ClarificationPause,
+    Deadline,
+    FoiRequest,
+    FoiStatus,
+    HolidayOverride,
+    ReleaseKind,
+)
 from .packs import build_pack
 
 
@@ -167,6 +175,36 @@ def withdraw(request: FoiRequest) -> FoiRequest:
     request.status = FoiStatus.WITHDRAWN
     request.save(update_fields=["status"])
     return request
+
+
+@dataclass(frozen=True)
+class PackChecks:
+    """What the latest pack of a request was checked against and what that hid, in words, for its officer."""
+
+    checked_against: list[str]
+    extra_hidden: list[dict]
+    already_known: list[str]
+    changed: list[str]
+
+
+def pack_checks(request: FoiRequest) -> PackChecks | None:
+    """The joint audit of the request's latest pack (decision 0071), or None before the first pack."""
+    released = request.releases.filter(kind=ReleaseKind.PACK).order_by("-released_at", "-pk").first()
+    if released is None:
+        return None
+    earlier = list(released.checked_against.select_related("scheme", "organisation").order_by("released_at"))
+    changed = released.audit.get("changed_cells", {})
+    return PackChecks(
+        [release.describe() for release in earlier],
+        released.audit.get("extra_hidden", []),
+        released.audit.get("already_known", []),
+        [
+            f"{release.describe()}: {changed[str(release.pk)]} of its cells no longer match the records, which have "
+            "been corrected since; those cells were left out of the check"
+            for release in earlier
+            if str(release.pk) in changed
+        ],
+    )
 
 
 def scope_of(request: FoiRequest) -> Scope:

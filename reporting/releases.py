@@ -169,6 +169,7 @@ class _Cell:
 
 @dataclass
 class _Row:
+    mask: np.ndarray
     variables: np.ndarray
     low: float
     high: float
@@ -188,6 +189,7 @@ class _Target:
     words: str  # the cell, or the count no release shows
     hidden_in: list[str]  # the releases that hid it, in words (empty: a count no release shows)
     primary: bool
+    mask: np.ndarray  # its strata
 
     def reason(self, sources: list[str], exactly: bool) -> str:
         """Why a cell of the new release is hidden to protect this count, in words (never its value)."""
@@ -477,6 +479,7 @@ class JointAudit:
         """Every released cell as atoms; what the reader knows to be zero fixed; the rows of the programme."""
         self.changed_cells: dict[int, int] = {}
         known_zero = np.zeros(self.truth.shape, dtype=bool)
+        self.zero_source = np.full(self.truth.shape, -1, dtype=np.int64)  # the first release that showed it 0
         block_zero = [np.zeros(truth.shape, dtype=bool) for _, truth in self.blocks]
         cells = []
         for position, release in enumerate(self.releases):
@@ -491,7 +494,7 @@ class JointAudit:
             if cell.key[0] == "hires":
                 selection = self._selection(cell)
                 if not self.truth[selection].any():
-                    known_zero[selection] = True
+                    self._known_zero(known_zero, selection, position)
             else:
                 _, group, outcome = cell.key
                 members = self._members(group, cell.mask)
@@ -537,7 +540,12 @@ class JointAudit:
             if self.truth[selection].any():
                 self.changed_cells[position] = self.changed_cells.get(position, 0) + 1
             else:
-                known_zero[selection] = True
+                self._known_zero(known_zero, selection, position)
+
+    def _known_zero(self, known_zero: np.ndarray, selection: tuple, position: int) -> None:
+        known_zero[selection] = True
+        sources = self.zero_source[selection]
+        self.zero_source[selection] = np.where(sources < 0, position, sources)
 
     # -- the programme --------------------------------------------------------------------------------------
 
@@ -554,10 +562,10 @@ class JointAudit:
             if position == self.new:
                 new_cells.append(cell)
             if shown is None:
-                target = hidden.setdefault(
-                    cell.identity,
-                    _Target(variables, truth, cell.words, [], self.releases[self.new].rule.is_primary(truth)),
-                )
+                if truth == 0:
+                    continue  # a hidden zero counts nobody; the counts it helps to hide are checked themselves
+                primary = self.releases[self.new].rule.is_primary(truth)
+                target = hidden.setdefault(cell.identity, _Target(variables, truth, cell.words, [], primary, cell.mask))
                 label = "this release" if position == self.new else release.label
                 if label not in target.hidden_in:
                     target.hidden_in.append(label)
@@ -571,7 +579,7 @@ class JointAudit:
             specificity = sum(category is not TOTAL for category in key)
             row = rows.get(cell.identity)
             if row is None:
-                row = rows[cell.identity] = _Row(variables, low, high, truth, cell.words, specificity, [])
+                row = rows[cell.identity] = _Row(cell.mask, variables, low, high, truth, cell.words, specificity, [])
             row.low, row.high = max(row.low, low), min(row.high, high)
             row.sources.append(cell.sources[0])
             row.earlier |= position != self.new
@@ -597,7 +605,7 @@ class JointAudit:
             if cell.identity in rows or cell.identity in hidden or cell.identity in found:
                 return
             variables, truth = self._atoms(cell)
-            found[cell.identity] = _Target(variables, truth, words, [], True)
+            found[cell.identity] = _Target(variables, truth, words, [], True, mask)
 
         def named(cell: _Cell) -> str:
             position = cell.sources[0][0]
@@ -697,41 +705,48 @@ class JointAudit:
             if failing is None:
                 break
             index, target, reason, binding = failing
-            chosen = self._next_suppression(model, row_number, freeable, target, rule)
+            holding = [row_list[number - len(links)] for number in binding]
+            chosen = self._next_suppression(model, row_number, freeable, holding, target, rule)
             chosen.hidden = True
             model.set_row(row_number[id(chosen)], None)
-            sources = sorted(
-                {
-                    self.releases[position].label
-                    for number in binding
-                    for position, _, _ in row_list[number - len(links)].sources
-                    if position != self.new
-                }
-            )
+            involved = {position for number in binding for position, _, _ in row_list[number - len(links)].sources}
+            involved |= set(np.unique(self.zero_source[np.flatnonzero(target.mask)]).tolist())
+            sources = [self.releases[position].label for position in sorted(involved - {-1, self.new})]
             extra.append((chosen, target.reason(sources, "exactly" in reason)))
-            targets.append(_Target(chosen.variables, chosen.truth, chosen.words, ["this release"], False))
-            cleared = np.append(cleared, False)
-            pool.extend(targets[-1])
+            if chosen.truth:
+                targets.append(
+                    _Target(chosen.variables, chosen.truth, chosen.words, ["this release"], False, chosen.mask)
+                )
+                cleared = np.append(cleared, False)
+                pool.extend(targets[-1])
         return self._result(extra, already, len(targets))
 
-    def _next_suppression(self, model, row_number, freeable, target: _Target, rule: Rule) -> _Row:
-        """The shown cell of the new release to hide next: one whose atoms overlap the count at risk, preferring
-        non-zero, detailed and small cells (as disclosure.py), the first that clears it on its own."""
-        at_risk = np.zeros(self.n_vars, dtype=bool)
-        at_risk[target.variables] = True
-        candidates = [row for row in freeable if not row.hidden and at_risk[row.variables].any()]
+    def _next_suppression(self, model, row_number, freeable, holding, target: _Target, rule: Rule) -> _Row:
+        """The shown cell of the new release to hide next: one of those that hold the count at risk where it is
+        (the rows with a non-zero dual in its programmes), else one whose atoms overlap it; preferring non-zero,
+        detailed and small cells (as disclosure.py); the first that clears it on its own and cannot itself be
+        worked out once hidden (else hiding it would only move the problem), else the first that clears it,
+        else the most preferred."""
+        candidates = [row for row in holding if row.new and not row.earlier and not row.hidden]
+        if not candidates:
+            at_risk = np.zeros(self.n_vars, dtype=bool)
+            at_risk[target.variables] = True
+            candidates = [row for row in freeable if not row.hidden and at_risk[row.variables].any()]
         if not candidates:
             candidates = [row for row in freeable if not row.hidden]
         if not candidates:
             raise DisclosureError(f"Cannot protect {target.words}: every cell of this release is already hidden.")
         candidates.sort(key=lambda row: (row.truth == 0, -row.specificity, row.truth, row.words))
+        clearing = None
         for candidate in candidates[:CANDIDATES_TRIED]:
             model.set_row(row_number[id(candidate)], None)
-            low, high = model.range_of(target.variables)
+            clears = range_is_safe(*model.range_of(target.variables), target.primary, rule)[0]
+            hidden_well = clears and range_is_safe(*model.range_of(candidate.variables), False, rule)[0]
             model.set_row(row_number[id(candidate)], (candidate.low, candidate.high))
-            if range_is_safe(low, high, target.primary, rule)[0]:
+            if hidden_well:
                 return candidate
-        return candidates[0]
+            clearing = clearing or (candidate if clears else None)
+        return clearing or candidates[0]
 
     def _result(self, extra: list[tuple[_Row, str]], already: list[str], checked: int) -> JointResult:
         hidden: dict[int, set] = {}

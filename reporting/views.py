@@ -167,6 +167,7 @@ def detail(request, pk: int):
             "deadline_colour": STATUS_TAG_COLOURS.get(deadline.label, "green"),
             "summary_rows": _summary_rows(foi_request, deadline, calendar),
             "can_change": request.user.has_perm("reporting.change_foirequest"),
+            "pack_checks": foi.pack_checks(foi_request),
         },
     )
 

@@ -2,7 +2,7 @@
 (the foi_pack command, the FOI page), then read back from the workbooks alone and solved together by an
 attacker written here (scipy's linprog, not the product's audit): every cell of every pack is an equation over
 the finest cells the packs could tell apart (organisation x scheme x start period x location x grade x outcome).
-Nothing hidden may be pinned, and no count of 1 to 4 that two packs give between them (what one cell counts and
+No hidden count of people may be pinned, and no count of 1 to 4 that two packs give between them (what one cell counts and
 another with the same location, grade and outcome does not, or what both count) nor any year x location x
 grade count may be pinned. Each world is first shown to leak when its packs are protected one by one, the old
 way, so the attacker has something to find."""
@@ -22,10 +22,10 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from reporting.breakdowns import Scope
-from reporting.models import Release
+from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
 from schemes.models import Grade, Organisation, Scheme
-from tests.factories import LocationFactory, OutcomeFactory, PlacementFactory
+from tests.factories import LocationFactory, OrganisationFactory, OutcomeFactory, PlacementFactory
 
 D = datetime.date
 THRESHOLD = 5
@@ -204,7 +204,9 @@ class Attacker:
         for hire in world:
             period = max(i for i, cut in enumerate(self.cuts) if cut <= hire.started)
             outcome = "Still in post" if hire.outcome else "No outcome recorded"
-            self.truth[index[(hire.organisation, hire.scheme, period, hire.location, hire.grade, outcome)]] += 1
+            atom = (hire.organisation, hire.scheme, period, hire.location, hire.grade, outcome)
+            if atom in index:  # else in no pack's scope: no pack lists its location or grade
+                self.truth[index[atom]] += 1
         self.shown, self.hidden = [], []
         for pack in packs:
             self._read(pack)
@@ -295,12 +297,13 @@ class Attacker:
         return list(found.values())
 
     def recovered(self) -> list[str]:
-        """Every hidden count pinned (or a small one known to be 1 to 4), and every small count nobody published
-        that is pinned, with its true value."""
+        """Every hidden count of one or more pinned (or a small one known to be 1 to 4), and every small count
+        nobody published that is pinned or known to be small, with its true value."""
         matrix, values = self._programme()
         assert np.allclose(matrix @ self.truth[self.free], values), "the attacker's equations must hold"
         found = []
-        targets = [(mask, f"hidden {fixed}") for mask, _, fixed, _ in self.hidden]
+        # A hidden zero counts nobody (a unit's cell under its parent's 0 is 0): the counts it helps hide are checked.
+        targets = [(mask, f"hidden {fixed}") for mask, _, fixed, _ in self.hidden if self.truth[mask].sum()]
         targets += self.counts_nobody_published()
         seen = set()
         for mask, words in targets:
@@ -419,3 +422,115 @@ def test_packs_a_year_apart_read_together_recover_nothing_and_say_what_they_were
     assert list(later.checked_against.all()) == [earlier]
     notes = {row[0]: row[1] for row in load_workbook(second)["Notes"].iter_rows(min_row=4, values_only=True)}
     assert "checked together with the 1 earlier release" in notes["Earlier releases"]
+
+
+ONS_UNITS = {"ONS": {"ONS", "DSC"}, "DSC": {"DSC"}}
+ONS_GFIE = {  # ONS's own hires; the Data Science Campus (a unit of ONS) has its own below
+    (2021, 6, "Newport", "AO"): 6,
+    (2022, 2, "Newport", "EO"): 2,
+    (2022, 9, "Newport", "AO"): 6,
+    (2022, 9, "Titchfield", "EO"): 2,
+    (2023, 5, "Titchfield", "AO"): 7,
+    (2024, 3, "Newport", "HEO"): 3,
+}
+DSC_GFIE = {
+    (2021, 7, "Newport", "AO"): 5,
+    (2022, 9, "Titchfield", "EO"): 6,
+    (2023, 11, "Newport", "EO"): 1,
+    (2024, 5, "Titchfield", "AO"): 8,
+}
+ONS_CLIS = {(2021, 6, "Newport", "AO"): 1, (2022, 10, "Titchfield", "EO"): 2, (2023, 5, "Newport", "AO"): 6}
+
+
+@pytest.fixture
+def ons_world(world):
+    OrganisationFactory(code="DSC", name="ONS Data Science Campus", kind="unit", parent=world.ons)
+    made = hires("ONS", "GFiE", ONS_GFIE) + hires("DSC", "GFiE", DSC_GFIE) + hires("ONS", "CLIS", ONS_CLIS)
+    make(made)
+    return made
+
+
+PAIRS = {
+    "a unit beside its parent": (["--organisation", "DSC"], ["--organisation", "ONS"]),
+    "a scheme beside all schemes": (["--organisation", "ONS", "--scheme", "GFiE"], ["--organisation", "ONS"]),
+    "calendar beside financial years": (
+        ["--organisation", "ONS", "--scheme", "GFiE"],
+        ["--organisation", "ONS", "--scheme", "GFiE", "--year-basis", "financial"],
+    ),
+}
+
+
+def old_way(options: list[str], day: datetime.date) -> ReadPack:
+    """The pack for these foi_pack options as it was before the register: its own family, protected alone."""
+    values = dict(zip(options[::2], options[1::2], strict=True))
+    scope = Scope(
+        scheme=values.get("--scheme"),
+        organisation=values.get("--organisation"),
+        year_basis=values.get("--year-basis", "calendar"),
+    )
+    with time_machine.travel(at(day), tick=False):
+        return tables_read_from_family(published_family(scope), None, None, day)
+
+
+@pytest.mark.parametrize("pair", PAIRS.values(), ids=PAIRS.keys())
+def test_nested_scopes_protected_one_by_one_would_give_counts_away(ons_world, pair):
+    day = D(2025, 3, 3)
+    assert Attacker([old_way(options, day) for options in pair], ONS_UNITS, ons_world).recovered()
+
+
+@pytest.mark.parametrize("pair", PAIRS.values(), ids=PAIRS.keys())
+@pytest.mark.parametrize("order", ["as listed", "the other way round"])
+def test_nested_scopes_read_together_recover_nothing(ons_world, tmp_path, pair, order):
+    first, second = pair if order == "as listed" else pair[::-1]
+    packs = [
+        read_pack(foi_pack(tmp_path, D(2025, 3, 3), *first)),
+        read_pack(foi_pack(tmp_path, D(2025, 3, 4), *second)),
+    ]
+    assert Attacker(packs, ONS_UNITS, ons_world).recovered() == []
+
+
+@pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_an_officer_answers_for_a_unit_beside_its_parent_and_sees_what_each_pack_was_checked_against(
+    ons_world, client, media_in_tmp, tmp_path
+):
+    """Two requests logged on the FOI pages, one for the Data Science Campus and one for the whole of ONS; the
+    packs are generated and downloaded there; read together they recover nothing, and the second request's page
+    says, in words, which pack it was checked against and why more of its cells are hidden."""
+    client.force_login(Organisation.objects.get(code="ONS").memberships.get(role="foi").user)
+    packs = []
+    for reference, organisation in (("FOI-2025-0001", "DSC"), ("FOI-2025-0002", "ONS")):
+        with time_machine.travel(at(D(2025, 3, 3)), tick=False):
+            response = client.post(
+                "/foi/new/",
+                {
+                    "reference": reference,
+                    "received_on": "03/03/2025",
+                    "questions": "How many care leavers did you hire, by year, site and grade?",
+                    "organisation": Organisation.objects.get(code=organisation).pk,
+                    "scheme": "",
+                    "year_basis": "calendar",
+                },
+            )
+            assert response.status_code == 302, response.content.decode()
+            foi_request = FoiRequest.objects.get(reference=reference)
+            assert client.post(f"/foi/{foi_request.pk}/pack/").status_code == 302
+            download = client.get(f"/foi/{foi_request.pk}/pack/download/")
+            path = tmp_path / f"{reference}.xlsx"
+            path.write_bytes(b"".join(download.streaming_content))
+            packs.append(read_pack(path))
+    assert Attacker(packs, ONS_UNITS, ons_world).recovered() == []
+
+    second = FoiRequest.objects.get(reference="FOI-2025-0002")
+    page = client.get(f"/foi/{second.pk}/").content.decode()
+    assert "checked together with every earlier release" in page
+    assert "the pack for FOI-2025-0001 (all schemes, DSC, all years, calendar years) of 3 March 2025" in page
+    release = second.releases.get()
+    if release.audit["extra_hidden"]:
+        assert "hidden because of earlier releases" in page
+        assert release.audit["extra_hidden"][0]["reason"].replace("'", "&#x27;") in page
+    first_page = client.get(f"/foi/{FoiRequest.objects.get(reference='FOI-2025-0001').pk}/").content.decode()
+    assert "checked on its own" in first_page
