@@ -2,9 +2,9 @@
 (the foi_pack command, the FOI page), then read back from the workbooks alone and solved together by an
 attacker written here (scipy's linprog, not the product's audit): every cell of every pack is an equation over
 the finest cells the packs could tell apart (organisation x scheme x start period x location x grade x outcome).
-No hidden count of people may be pinned, and no count of 1 to 4 that two packs give between them (what one cell counts and
-another with the same location, grade and outcome does not, or what both count) nor any year x location x
-grade count may be pinned. Each world is first shown to leak when its packs are protected one by one, the old
+No hidden count of people may be pinned, and no count of 1 to 4 that two packs give between them (what one cell
+counts and another with the same location, grade and outcome does not, or what both count) nor any year x
+location x grade count may be pinned. Each world is first shown to leak when its packs are protected one by one, the old
 way, so the attacker has something to find."""
 
 import datetime
@@ -534,3 +534,54 @@ def test_an_officer_answers_for_a_unit_beside_its_parent_and_sees_what_each_pack
         assert release.audit["extra_hidden"][0]["reason"].replace("'", "&#x27;") in page
     first_page = client.get(f"/foi/{FoiRequest.objects.get(reference='FOI-2025-0001').pk}/").content.decode()
     assert "checked on its own" in first_page
+
+
+MONTHLY_BASE = {  # ONS's GFiE hires before the run of packs
+    (2022, 5, "Newport", "AO"): 6,
+    (2022, 9, "Titchfield", "EO"): 3,
+    (2023, 3, "Newport", "EO"): 7,
+    (2023, 10, "Titchfield", "AO"): 5,
+    (2024, 6, "Newport", "AO"): 2,
+    (2024, 8, "Titchfield", "EO"): 6,
+}
+MONTHLY_NEW = {  # hires started (and recorded) in each month of 2025, between one month's pack and the next
+    (2025, 1, "Newport", "AO"): 2,
+    (2025, 2, "Titchfield", "EO"): 1,
+    (2025, 4, "Newport", "EO"): 3,
+    (2025, 5, "Newport", "AO"): 1,
+    (2025, 6, "Titchfield", "AO"): 6,
+    (2025, 7, "Newport", "EO"): 2,
+    (2025, 8, "Titchfield", "AO"): 1,
+    (2025, 10, "Newport", "AO"): 4,
+}
+PACK_DAYS = [D(2025, month, 1) for month in range(2, 12)]  # the first of each month, February to November
+
+
+@pytest.fixture
+def monthly_world(world):
+    made = hires("ONS", "GFiE", MONTHLY_BASE) + hires("ONS", "GFiE", MONTHLY_NEW)
+    make(made)
+    return made
+
+
+def test_monthly_packs_protected_one_by_one_would_give_each_months_hires_away(monthly_world):
+    packs = []
+    for day in PACK_DAYS:
+        with time_machine.travel(at(day), tick=False):
+            packs.append(
+                tables_read_from_family(published_family(Scope(scheme="GFiE", organisation="ONS")), None, None, day)
+            )
+    recovered = Attacker(packs, ONS_UNITS, monthly_world).recovered()
+    assert any("counted by two cells apart" in found for found in recovered), recovered
+
+
+def test_a_long_run_of_monthly_packs_read_together_recovers_nothing(monthly_world, tmp_path):
+    """An FOI officer answers "all years" for ONS's GFiE hires on the first of every month while new hires are
+    recorded: each pack is audited with all before it, and all ten read together recover nothing, not even a
+    month's hires."""
+    paths = [foi_pack(tmp_path, day, "--scheme", "GFiE", "--organisation", "ONS") for day in PACK_DAYS]
+    packs = [read_pack(path) for path in paths]
+    assert Attacker(packs, ONS_UNITS, monthly_world).recovered() == []
+    last = Release.objects.order_by("released_at").last()
+    assert last.checked_against.count() == len(PACK_DAYS) - 1
+    assert any(table.cells[("Total", "Number of hires")] is not None for pack in packs for table in pack.tables[:1])
