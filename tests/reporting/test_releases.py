@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
@@ -25,6 +26,7 @@ from reporting.breakdowns import Scope
 from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
 from schemes.models import Grade, Organisation, Scheme
+from schemes.services import new_token
 from tests.factories import LocationFactory, OrganisationFactory, OutcomeFactory, PlacementFactory
 
 D = datetime.date
@@ -585,3 +587,56 @@ def test_a_long_run_of_monthly_packs_read_together_recovers_nothing(monthly_worl
     last = Release.objects.order_by("released_at").last()
     assert last.checked_against.count() == len(PACK_DAYS) - 1
     assert any(table.cells[("Total", "Number of hires")] is not None for pack in packs for table in pack.tables[:1])
+
+
+API_SHAPES = {("year",): "year", ("year", "location"): "year,location", ("year", "grade"): "year,grade"}
+API_SHAPES |= {("location", "grade"): "location,grade"}
+
+
+def api_answers_read(client, scope: dict, day: datetime.date) -> ReadPack:
+    """Every table a statistics client can ask for a scope, read from the API's JSON as the attacker reads a
+    workbook (cells and the total; a 2-way answer has no margins, those are the 1-way answers)."""
+    tables = []
+    with time_machine.travel(at(day), tick=False):
+        for dimensions, by in [*API_SHAPES.items(), (("year", "outcome"), "year")]:
+            endpoint = "outcomes" if "outcome" in dimensions else "hires"
+            body = client.get(f"/api/v1/stats/{endpoint}/", {"by": by, **scope}).json()
+            cells, rows, columns = {}, [], []
+            for row in body["rows"]:
+                first = row[dimensions[0]]
+                second = row[dimensions[1]] if len(dimensions) > 1 else "Number"
+                cells[(first, second)] = row["count"]
+                rows += [first] if first not in rows else []
+                columns += [second] if second not in columns else []
+            cells[("Total", "Total" if len(dimensions) > 1 else "Number")] = body["total"]["count"]
+            tables.append(ReadTable(dimensions, False, cells, [*columns, "Total"], [*rows, "Total"]))
+    return ReadPack(scope["scheme"], scope["organisation"], "calendar", None, None, day, tables)
+
+
+def test_statistics_answers_are_releases_and_a_later_pack_read_with_them_recovers_nothing(ons_world, world, tmp_path):
+    """A statistics client is given everything for ONS's GFiE hires; later an FOI officer answers for the Data
+    Science Campus (a unit of ONS, which the API does not publish on its own): the pack is audited with the
+    client's answers, and the answers and the pack read together recover nothing."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new_token(world.ons_api)}")
+    answers = api_answers_read(client, {"scheme": "GFiE", "organisation": "ONS"}, D(2025, 3, 3))
+    (answered,) = Release.objects.filter(kind="api")  # one release for every answer from the same family
+    assert answered.released_by == world.ons_api
+    pack = read_pack(foi_pack(tmp_path, D(2025, 3, 4), "--scheme", "GFiE", "--organisation", "DSC"))
+    assert list(Release.objects.get(kind="pack").checked_against.all()) == [answered]
+    assert Attacker([answers, pack], ONS_UNITS, ons_world).recovered() == []
+
+
+def test_superusers_read_the_register_in_the_admin_and_nobody_changes_it(ons_world, world, tmp_path, client):
+    foi_pack(tmp_path, D(2025, 3, 3), "--organisation", "ONS", "--request", "FOI-2025-0003")
+    release = Release.objects.get()
+    client.force_login(world.superuser)
+    listing = client.get("/admin/reporting/release/").content.decode()
+    assert "the pack for FOI-2025-0003 (all schemes, ONS, all years, calendar years) of 3 March 2025" in listing
+    page = client.get(f"/admin/reporting/release/{release.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.post(f"/admin/reporting/release/{release.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Release.objects.filter(pk=release.pk).exists()
+    client.force_login(world.ons_foi)  # staff, and an FOI officer: sees releases on the FOI pages only
+    assert client.get("/admin/reporting/release/").status_code == 403
