@@ -229,6 +229,8 @@ class JointAudit:
         self.releases = [*sorted(earlier, key=lambda release: release.counted_at), new]
         self.new = len(self.releases) - 1
         self._by_stratum: dict[tuple, np.ndarray] = {}
+        self._masks: dict = {}
+        self._atoms_of: dict[tuple, tuple[np.ndarray, int]] = {}
         self._classes()
         self._count()
         self._cells()
@@ -406,14 +408,18 @@ class JointAudit:
     # -- released cells as atoms ----------------------------------------------------------------------------
 
     def _mask(self, position: int, first: int, last: int) -> np.ndarray:
-        low, high = self.period_classes(first, last)
-        return (
-            np.isin(self.st_scheme, list(self.release_schemes[position]))
-            & np.isin(self.st_organisation, list(self.release_organisations[position]))
-            & (self.st_epoch <= position)
-            & (self.st_period >= low)
-            & (self.st_period <= high)
-        )
+        """The strata a release counts over a span of quarters (kept: many cells share one)."""
+        key = (position, first, last)
+        if key not in self._masks:
+            if position not in self._masks:
+                self._masks[position] = (
+                    np.isin(self.st_scheme, list(self.release_schemes[position]))
+                    & np.isin(self.st_organisation, list(self.release_organisations[position]))
+                    & (self.st_epoch <= position)
+                )
+            low, high = self.period_classes(first, last)
+            self._masks[key] = self._masks[position] & (self.st_period >= low) & (self.st_period <= high)
+        return self._masks[key]
 
     def _cell(self, position: int, table_index: int, key: CellKey) -> _Cell:
         release = self.releases[position]
@@ -446,7 +452,13 @@ class JointAudit:
         return members[members >= 0]
 
     def _atoms(self, cell: _Cell) -> tuple[np.ndarray, int]:
-        """A cell's variables (atoms not known to be zero) and its true count."""
+        """A cell's variables (atoms not known to be zero) and its true count (kept: releases of the same data
+        repeat the same cells)."""
+        if cell.identity not in self._atoms_of:
+            self._atoms_of[cell.identity] = self._atoms_afresh(cell)
+        return self._atoms_of[cell.identity]
+
+    def _atoms_afresh(self, cell: _Cell) -> tuple[np.ndarray, int]:
         if cell.key[0] == "hires":
             selection = self._selection(cell)
             columns, truth = self.core_column[selection], int(self.truth[selection].sum())
@@ -611,15 +623,29 @@ class JointAudit:
             position = cell.sources[0][0]
             return f"{cell.words} ({'this release' if position == self.new else self.releases[position].label})"
 
-        for cell in new_cells:
-            for other in keyed[cell.key]:
-                both = cell.mask & other.mask
-                if other is cell or not both.any():
-                    continue
-                this, that = named(cell), named(other)
-                consider(both, cell.key, f"the hires counted both in {this} and in {that}")
-                consider(cell.mask & ~other.mask, cell.key, f"the hires counted in {this} but not in {that}")
-                consider(other.mask & ~cell.mask, cell.key, f"the hires counted in {that} but not in {this}")
+        for key, cells in keyed.items():
+            ours = list({cell.mask.tobytes(): cell for cell in cells if cell.sources[0][0] == self.new}.values())
+            if not ours:
+                continue
+            everyone = list({cell.mask.tobytes(): cell for cell in cells}.values())  # the same cell, once
+            truth = self._truth_by_stratum(key)
+            mine = np.array([cell.mask for cell in ours])
+            theirs = np.array([cell.mask for cell in everyone])
+            parts = {
+                "both": mine[:, None, :] & theirs[None, :, :],
+                "mine": mine[:, None, :] & ~theirs[None, :, :],
+                "theirs": ~mine[:, None, :] & theirs[None, :, :],
+            }
+            for part, masks in parts.items():
+                counts = masks.astype(np.int64) @ truth
+                for i, j in zip(*np.nonzero((counts > 0) & (counts < rule.threshold)), strict=True):
+                    this, that = named(ours[i]), named(everyone[j])
+                    words = {
+                        "both": f"the hires counted both in {this} and in {that}",
+                        "mine": f"the hires counted in {this} but not in {that}",
+                        "theirs": f"the hires counted in {that} but not in {this}",
+                    }[part]
+                    consider(masks[i, j], key, words)
         release = self.releases[self.new]
         for table_index, table in enumerate(release.tables):
             if table.dimensions != ("year",):
