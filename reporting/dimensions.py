@@ -44,6 +44,11 @@ def year_of(label: str) -> int:
     return int(label[:4])
 
 
+def year_of_date(day: datetime.date, year_basis: str) -> int:
+    """The year a day falls in: its calendar year, or the first year of its financial year (2023 for 5 March 2024)."""
+    return day.year - 1 if year_basis == "financial" and day.month < 4 else day.year
+
+
 @dataclass(frozen=True)
 class Dimension:
     """One way of splitting hires.

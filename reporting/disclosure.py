@@ -245,70 +245,97 @@ class _LinkedTables:
         return _RangeModel(self, published)
 
 
-class _RangeModel:
-    """One HiGHS model with a row per published number; hiding a number frees its row, so trying another
-    suppression and finding a hidden cell's least and greatest values reuse the same (warm) model."""
+class RangeModel:
+    """One HiGHS model over non-negative variables with a row per published number: the number is a sum of some
+    variables (a row may also tie variables together, with coefficients) and lies between the least and greatest
+    true value it allows. Hiding a number frees its row, so trying another suppression and finding a hidden
+    number's least and greatest values reuse the same (warm) model. One output's tables (`_LinkedTables`) and
+    the releases read together by the register's joint audit (reporting/releases.py) are both solved with it."""
 
-    def __init__(self, linked: _LinkedTables, published: dict[Identity, tuple[int, int]]):
-        self.linked = linked
-        self.row_of: dict[Identity, int] = {}
+    def __init__(self, n_vars: int, rows: Sequence[tuple[Sequence[int], Sequence[float], float, float]]):
         starts, indices, values, lower, upper = [0], [], [], [], []
-        for link in linked.links:
-            indices.extend(variable for variable, _ in link)
-            values.extend(coefficient for _, coefficient in link)
+        for row_indices, row_values, low, high in rows:
+            indices.extend(row_indices)
+            values.extend(row_values)
             starts.append(len(indices))
-            lower.append(0.0)
-            upper.append(0.0)
-        for identity in sorted(linked.truth, key=linked.order):
-            self.row_of[identity] = len(lower)
-            variables = linked.variables(identity)
-            indices.extend(variables)
-            values.extend([1.0] * len(variables))
-            starts.append(len(indices))
-            low, high = published.get(identity, (-highspy.kHighsInf, highspy.kHighsInf))
             lower.append(float(low))
             upper.append(float(high))
+        self.n_vars = n_vars
         lp = highspy.HighsLp()
-        lp.num_col_ = linked.n_vars
+        lp.num_col_ = n_vars
         lp.num_row_ = len(lower)
-        lp.col_cost_ = np.zeros(linked.n_vars)
-        lp.col_lower_ = np.zeros(linked.n_vars)
-        lp.col_upper_ = np.full(linked.n_vars, highspy.kHighsInf)
+        lp.col_cost_ = np.zeros(n_vars)
+        lp.col_lower_ = np.zeros(n_vars)
+        lp.col_upper_ = np.full(n_vars, highspy.kHighsInf)
         lp.row_lower_ = np.array(lower)
         lp.row_upper_ = np.array(upper)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
         lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(values)
+        lp.a_matrix_.value_ = np.array(values, dtype=float)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis feasible
         self.highs.passModel(lp)
-        self.all_columns = np.arange(linked.n_vars, dtype=np.int32)
+        self.all_columns = np.arange(n_vars, dtype=np.int32)
+
+    def set_row(self, row: int, possible: tuple[float, float] | None) -> None:
+        """Publish a row's number (the true values it allows) or, with None, hide it."""
+        low, high = possible if possible is not None else (-highspy.kHighsInf, highspy.kHighsInf)
+        self.highs.changeRowBounds(row, float(low), float(high))
+
+    def extreme(self, variables: Sequence[int], sense: str) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """The least ("min") or greatest ("max") value the sum of `variables` can take given the published rows,
+        with a solution reaching it and the rows' duals there (non-zero for the rows that hold it there); the
+        solution and duals are None when the value is unbounded."""
+        cost = np.zeros(self.n_vars)
+        cost[np.asarray(variables, dtype=np.int64)] = 1.0
+        self.highs.changeColsCost(self.n_vars, self.all_columns, cost)
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize if sense == "min" else highspy.ObjSense.kMaximize)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            solution = self.highs.getSolution()
+            value = self.highs.getInfo().objective_function_value
+            return value, np.asarray(solution.col_value), np.asarray(solution.row_dual)
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return math.inf, None, None
+        if status == highspy.HighsModelStatus.kModelEmpty:  # no variables: every sum is 0
+            return 0.0, np.zeros(self.n_vars), np.zeros(self.highs.getNumRow())
+        raise DisclosureError(f"The audit could not solve: {self.highs.modelStatusToString(status)}")
+
+    def range_of(self, variables: Sequence[int]) -> tuple[float, float]:
+        """The least and greatest value the sum of `variables` can take (linear relaxation)."""
+        return self.extreme(variables, "min")[0], self.extreme(variables, "max")[0]
+
+
+class _RangeModel(RangeModel):
+    """The model of one output's linked tables: a row per published number, by identity, after the links."""
+
+    def __init__(self, linked: _LinkedTables, published: dict[Identity, tuple[int, int]]):
+        self.linked = linked
+        self.row_of: dict[Identity, int] = {}
+        rows = [
+            ([variable for variable, _ in link], [coefficient for _, coefficient in link], 0.0, 0.0)
+            for link in linked.links
+        ]
+        for identity in sorted(linked.truth, key=linked.order):
+            self.row_of[identity] = len(rows)
+            variables = linked.variables(identity)
+            low, high = published.get(identity, (-highspy.kHighsInf, highspy.kHighsInf))
+            rows.append((variables, [1.0] * len(variables), low, high))
+        super().__init__(linked.n_vars, rows)
 
     def set_published(self, identity: Identity, possible: tuple[int, int] | None) -> None:
         """Publish a number (the true values it allows) or, with None, hide it."""
-        low, high = possible if possible is not None else (-highspy.kHighsInf, highspy.kHighsInf)
-        self.highs.changeRowBounds(self.row_of[identity], float(low), float(high))
+        self.set_row(self.row_of[identity], possible)
 
     def bounds(self, target: Identity) -> tuple[float, float]:
         """The least and greatest value `target` can take given the published numbers (linear relaxation)."""
-        cost = np.zeros(self.linked.n_vars)
-        cost[self.linked.variables(target)] = 1.0
-        self.highs.changeColsCost(len(cost), self.all_columns, cost)
-        results = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            self.highs.changeObjectiveSense(sense)
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                results.append(self.highs.getInfo().objective_function_value)
-            elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-                results.append(math.inf)
-            else:
-                problem = self.highs.modelStatusToString(status)
-                raise DisclosureError(f"The audit could not solve for {describe_identity(target)}: {problem}")
-        return results[0], results[1]
+        try:
+            return self.range_of(self.linked.variables(target))
+        except DisclosureError as error:
+            raise DisclosureError(f"{error} (for {describe_identity(target)})") from error
 
 
 def describe_identity(identity: Identity) -> str:
@@ -317,8 +344,9 @@ def describe_identity(identity: Identity) -> str:
     return ", ".join(f"{dim} {category}" for dim, category in sorted(identity))
 
 
-def _safe(low: float, high: float, primary: bool, rule: Rule) -> tuple[bool, str]:
-    """Whether a hidden cell's range of possible values protects it, and if not why."""
+def range_is_safe(low: float, high: float, primary: bool, rule: Rule) -> tuple[bool, str]:
+    """Whether a hidden count's range of possible values protects it, and if not why (for a small count,
+    `primary`: the range must also reach 0 or the threshold, so it is not known to be small)."""
     least, greatest = math.ceil(low - EPSILON), (math.floor(high + EPSILON) if high != math.inf else math.inf)
     if greatest - least < 1:
         return False, f"it can be worked out exactly ({least})"
@@ -347,7 +375,7 @@ def protect(tables: Sequence[Breakdown], rule: Rule | None = None) -> list[Prote
         failing = None
         for identity in sorted(hidden - cleared, key=linked.order):
             low, high = model.bounds(identity)
-            if _safe(low, high, identity in primary, rule)[0]:
+            if range_is_safe(low, high, identity in primary, rule)[0]:
                 cleared.add(identity)
             else:
                 failing = identity
@@ -418,7 +446,7 @@ def _next_suppression(
         model.set_published(candidate, None)
         low, high = model.bounds(failing)
         model.set_published(candidate, rule.possible_values(rule.shown(linked.truth[candidate])))
-        if _safe(low, high, failing in primary, rule)[0]:
+        if range_is_safe(low, high, failing in primary, rule)[0]:
             return candidate
     return ordered[0]
 
@@ -490,7 +518,7 @@ def audit(tables: Sequence[Breakdown], protected: Sequence[ProtectedTable]) -> A
     for identity in sorted(hidden, key=linked.order):
         value = linked.truth[identity]
         low, high = model.bounds(identity)
-        safe, reason = _safe(low, high, rule.is_primary(value), rule)
+        safe, reason = range_is_safe(low, high, rule.is_primary(value), rule)
         index, key = linked.cells_of[identity][0]
         results.append(CellAudit(index, key, value, low, high, safe, reason))
         if not safe:

@@ -18,7 +18,15 @@ from schemes.models import Membership
 from . import foi_dates
 from .breakdowns import BreakdownError, Scope
 from .disclosure import DisclosureError
-from .models import DUE_SOON_WORKING_DAYS, ClarificationPause, Deadline, FoiRequest, FoiStatus, HolidayOverride
+from .models import (
+    DUE_SOON_WORKING_DAYS,
+    ClarificationPause,
+    Deadline,
+    FoiRequest,
+    FoiStatus,
+    HolidayOverride,
+    ReleaseKind,
+)
 from .packs import build_pack
 
 
@@ -169,6 +177,36 @@ def withdraw(request: FoiRequest) -> FoiRequest:
     return request
 
 
+@dataclass(frozen=True)
+class PackChecks:
+    """What the latest pack of a request was checked against and what that hid, in words, for its officer."""
+
+    checked_against: list[str]
+    extra_hidden: list[dict]
+    already_known: list[str]
+    changed: list[str]
+
+
+def pack_checks(request: FoiRequest) -> PackChecks | None:
+    """The joint audit of the request's latest pack (decision 0071), or None before the first pack."""
+    released = request.releases.filter(kind=ReleaseKind.PACK).order_by("-released_at", "-pk").first()
+    if released is None:
+        return None
+    earlier = list(released.checked_against.select_related("scheme", "organisation").order_by("released_at"))
+    changed = released.audit.get("changed_cells", {})
+    return PackChecks(
+        [release.describe() for release in earlier],
+        released.audit.get("extra_hidden", []),
+        released.audit.get("already_known", []),
+        [
+            f"{release.describe()}: {changed[str(release.pk)]} of its cells no longer match the records, which have "
+            "been corrected since; those cells were left out of the check"
+            for release in earlier
+            if str(release.pk) in changed
+        ],
+    )
+
+
 def scope_of(request: FoiRequest) -> Scope:
     """The statistics a request asks about: its scheme and years, in the answering organisation (or in every
     organisation, when the scheme's owner answers for the whole scheme)."""
@@ -182,12 +220,13 @@ def scope_of(request: FoiRequest) -> Scope:
 
 
 @transaction.atomic
-def generate_pack(request: FoiRequest) -> FoiRequest:
+def generate_pack(request: FoiRequest, *, by=None) -> FoiRequest:
     """Build the disclosure-controlled pack for the request's scope and keep it on the request (a new pack
-    replaces the old one). A pack that cannot be published safely is refused with the reason."""
+    replaces the old one; both are in the release register, the new one audited together with the old).
+    A pack that cannot be published safely is refused with the reason."""
     _require_open(request)
     try:
-        content = build_pack(scope_of(request), reference=request.reference)
+        content = build_pack(scope_of(request), reference=request.reference, by=by, foi_request=request)
     except (DisclosureError, BreakdownError) as error:
         raise ValidationError(f"The pack could not be produced: {error}") from error
     previous = request.pack.name if request.pack else ""

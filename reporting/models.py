@@ -1,4 +1,6 @@
-"""The FOI request register: requests, clarification pauses, and the override table for holidays.
+"""The FOI request register: requests, clarification pauses, and the override table for holidays; the
+statistics levels of API clients; and the release register (everything disclosure-controlled that left the
+product, decision 0071).
 
 Deadlines follow foi_dates.py; which requests a user sees follows their FOI memberships (`for_user`).
 """
@@ -350,6 +352,96 @@ class StatisticsLevel(models.Model):
         organisations = "each organisation" if self.organisations == Split.EACH else "all organisations together"
         schemes = "each scheme" if self.schemes == Split.EACH else "all schemes together"
         return f"{organisations}, {schemes}, {self.year_basis} years"
+
+
+class ReleaseKind(models.TextChoices):
+    PACK = "pack", "FOI pack"
+    API = "api", "Statistics API answers"
+    DASHBOARD = "dashboard", "Dashboard table"
+    EXPORT = "export", "Scheduled export"
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def related_to(self, scheme_id: int | None, organisation_id: int | None):
+        """The releases a new one for this scheme and organisation (None: all) is audited together with
+        (decision 0071): every release of the same top-level organisation (its parent, its units and their other
+        units, on any scheme), and every release for all organisations that shares its scheme or is for all
+        schemes. For all organisations: every release that shares the scheme."""
+        shares_scheme = Q() if scheme_id is None else Q(scheme__isnull=True) | Q(scheme_id=scheme_id)
+        if organisation_id is None:
+            return self.filter(shares_scheme)
+        tree = Organisation.objects.tree()
+        top = tree.ancestor_ids(organisation_id)[-1]
+        return self.filter(
+            Q(organisation_id__in=sorted(tree.descendant_ids([top]))) | Q(organisation__isnull=True) & shares_scheme
+        )
+
+    def for_user(self, user):
+        """Every release for superusers; for an FOI officer, those of the requests they see."""
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(foi_request__in=FoiRequest.objects.for_user(user))
+
+
+class Release(models.Model):
+    """Figures that left the product: an FOI pack, the statistics API's answers for a scope, and (to come) a
+    dashboard table shown across organisations or a scheduled export. It keeps what was shown, cell by cell
+    (a number, or None where the symbol was shown; never a hidden count), so that a later release can be
+    audited together with it (reporting/releases.py, decision 0071). Written once, never changed."""
+
+    kind = models.CharField(max_length=10, choices=ReleaseKind.choices)
+    released_at = models.DateTimeField(default=timezone.now)
+    counted_at = models.DateTimeField(
+        help_text="The hires counted: placements recorded by then and started by its date."
+    )
+    as_at = models.DateField(help_text="Latest outcomes as at this date.")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    foi_request = models.ForeignKey(
+        FoiRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
+    )
+    reference = models.CharField(max_length=40, blank=True, help_text="The FOI reference shown on the pack.")
+    scheme = models.ForeignKey(Scheme, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    year_basis = models.CharField(max_length=10, choices=YearBasis.choices)
+    first_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    threshold = models.PositiveSmallIntegerField()
+    rounding_base = models.PositiveSmallIntegerField()
+    tables = models.JSONField(help_text="Every table shown, with each cell's number (null where hidden).")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    checked_against = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="checked_by")
+    audit = models.JSONField(
+        default=dict, blank=True, help_text="What the joint audit found: further cells hidden and why."
+    )
+
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-released_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "scheme"], name="release_scope")]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def scope_words(self) -> str:
+        scheme = self.scheme.code if self.scheme_id else "all schemes"
+        organisation = self.organisation.code if self.organisation_id else "all organisations"
+        if self.first_year or self.last_year:
+            years = f"{self.first_year or 'the first year'} to {self.last_year or 'the latest'}"
+        else:
+            years = "all years"
+        return f"{scheme}, {organisation}, {years}, {self.year_basis} years"
+
+    def describe(self) -> str:
+        """The release in words, as an FOI officer reads it among those a pack was checked against."""
+        when = f"{timezone.localtime(self.released_at):%-d %B %Y}"
+        if self.kind == ReleaseKind.PACK:
+            return f"the pack for {self.reference or 'a request'} ({self.scope_words()}) of {when}"
+        return f"{self.get_kind_display().lower()} ({self.scope_words()}) of {when}"
 
 
 # The scheduled exports' models live with the rest of the exports (reporting/exports/); Django finds them here.

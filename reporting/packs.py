@@ -1,9 +1,10 @@
-"""The FOI pack: a published family (reporting/publication.py) written as an xlsx workbook laid out as the
-Analysis Function guidance on releasing statistics in spreadsheets asks (docs/interfaces.md section 2): Cover,
-Contents, Notes, then one sheet per table, each holding one real Excel table with its title in A1, no merged
-cells and no blank rows or columns inside the table.
+"""The FOI pack: a release of the one publication path (reporting/publication.py: a slice of the scope's
+all-years family for the years asked, audited together with every earlier release of the same hires) written as
+an xlsx workbook laid out as the Analysis Function guidance on releasing statistics in spreadsheets asks
+(docs/interfaces.md section 2): Cover, Contents, Notes, then one sheet per table, each holding one real Excel table
+with its title in A1, no merged cells and no blank rows or columns inside the table.
 
-This module only writes: what the tables hold (counted, protected together and audited) is the family's.
+This module only writes: what the tables hold (counted, protected, audited and released) is the release's.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from .breakdowns import Scope
 from .dimensions import DIMENSIONS, NO_OUTCOME, year_label
 from .disclosure import TOTAL, Rule
-from .publication import PublishedFamily, PublishedTable, published_family
+from .publication import PublishedFamily, PublishedTable, Released, release_pack
 
 
 @dataclass(frozen=True)
 class Pack:
-    """A built pack: the workbook's bytes, and the family it publishes (for the command's summary and tests)."""
+    """A built pack: the workbook's bytes, and the release it writes (for the command's summary and tests)."""
 
     content: bytes
-    family: PublishedFamily
+    released: Released
+
+    @property
+    def family(self) -> PublishedFamily:
+        return self.released.family
 
 
 def sheet_name(position: int) -> str:
@@ -47,27 +52,31 @@ def write_cell(sheet, row: int, column: int, value):
     return cell
 
 
-def build_pack(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> bytes:
-    """The FOI pack for a scope as xlsx bytes. Raises DisclosureError if it cannot be published safely."""
-    return build_pack_with_details(scope, reference=reference, rule=rule).content
+def build_pack(scope: Scope, *, reference: str = "", rule: Rule | None = None, by=None, foi_request=None) -> bytes:
+    """The FOI pack for a scope as xlsx bytes, released (recorded in the register). Raises DisclosureError if
+    it cannot be published safely."""
+    return build_pack_with_details(scope, reference=reference, rule=rule, by=by, foi_request=foi_request).content
 
 
-def build_pack_with_details(scope: Scope, *, reference: str = "", rule: Rule | None = None) -> Pack:
-    """The pack and the published family it was written from."""
-    family = published_family(scope, rule)
-    return Pack(write_pack(family, reference), family)
+def build_pack_with_details(
+    scope: Scope, *, reference: str = "", rule: Rule | None = None, by=None, foi_request=None
+) -> Pack:
+    """The pack and the release it was written from."""
+    released = release_pack(scope, rule=rule, by=by, foi_request=foi_request, reference=reference)
+    return Pack(write_pack(released, reference), released)
 
 
-def write_pack(family: PublishedFamily, reference: str = "") -> bytes:
-    """A published family as an FOI pack's xlsx bytes."""
+def write_pack(released: Released, reference: str = "") -> bytes:
+    """A release's tables as an FOI pack's xlsx bytes."""
+    rule = released.family.rule
     workbook = Workbook()
     cover = workbook.active
     cover.title = "Cover"
-    _write_cover(cover, family.scope, reference)
-    _write_contents(workbook.create_sheet("Contents"), family)
-    _write_notes(workbook.create_sheet("Notes"), family.scope, family.rule)
-    for position, table in enumerate(family.tables):
-        _write_table(workbook.create_sheet(sheet_name(position)), sheet_name(position), table, family.rule)
+    _write_cover(cover, released.scope, reference)
+    _write_contents(workbook.create_sheet("Contents"), released.tables)
+    _write_notes(workbook.create_sheet("Notes"), released)
+    for position, table in enumerate(released.tables):
+        _write_table(workbook.create_sheet(sheet_name(position)), sheet_name(position), table, rule)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -104,23 +113,24 @@ def _write_cover(sheet, scope: Scope, reference: str) -> None:
     sheet.column_dimensions["B"].width = 100
 
 
-def _write_contents(sheet, family: PublishedFamily) -> None:
+def _write_contents(sheet, tables: tuple[PublishedTable, ...]) -> None:
     _title(sheet, "Contents")
     sheet["A2"] = "This worksheet contains one table. Select a sheet name to go to that table."
     header_row = 3
     _write_rows(sheet, [("Sheet", "Table title")], header_row)
-    for position, table in enumerate(family.tables):
+    for position, table in enumerate(tables):
         name = sheet_name(position)
         cell = sheet.cell(row=header_row + position + 1, column=1, value=name)
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{name}'!A1", display=name)
         cell.style = "Hyperlink"
         sheet.cell(row=header_row + position + 1, column=2, value=table.title)
-    _add_table(sheet, "contents", header_row, header_row + len(family.tables), 2)
+    _add_table(sheet, "contents", header_row, header_row + len(tables), 2)
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 50
 
 
-def _notes(scope: Scope, rule: Rule) -> list[tuple[str, str]]:
+def _notes(released: Released) -> list[tuple[str, str]]:
+    scope, rule = released.scope, released.family.rule
     year = (
         "Financial years, 1 April to 31 March: 2023-24 runs from 1 April 2023 to 31 March 2024. A hire counts in "
         "the financial year of its start date."
@@ -160,13 +170,41 @@ def _notes(scope: Scope, rule: Rule) -> list[tuple[str, str]]:
             "Totals are counted from the underlying records, so each table's totals agree with the other "
             "tables in this workbook.",
         ),
+        ("Earlier releases", _earlier_releases_note(released)),
+    ] + [
+        (
+            sheet_name(position).replace("_", " "),
+            "This table has no year, so it cannot be cut to the years asked for without giving away counts "
+            "that the other tables hide; it counts the hires of every year, as in a pack over all years.",
+        )
+        for position, table in enumerate(released.tables)
+        if "year" not in table.dimensions and "all years" in table.title
     ]
 
 
-def _write_notes(sheet, scope: Scope, rule: Rule) -> None:
+def _earlier_releases_note(released: Released) -> str:
+    """Which earlier releases the tables were checked with, and how many counts that hid, in words."""
+    earlier = list(released.record.checked_against.all())
+    if not earlier:
+        return "No figures about these hires had been released before: the tables were checked on their own."
+    text = (
+        f"These tables were checked together with the {len(earlier)} earlier release(s) of figures about the same "
+        "hires (earlier answers to requests, and statistics published before): read with them, they give away no "
+        "hidden count and no small count."
+    )
+    extra = len(released.joint.extra)
+    if extra:
+        text += (
+            f" {extra} further count(s) are shown as {released.family.rule.symbol} because, read together with "
+            "those, they would give a small count away."
+        )
+    return text
+
+
+def _write_notes(sheet, released: Released) -> None:
     _title(sheet, "Notes")
     sheet["A2"] = "This worksheet contains one table of definitions and the symbols used."
-    notes = _notes(scope, rule)
+    notes = _notes(released)
     _write_rows(sheet, [("Term", "Meaning"), *notes], first_row=3)
     _add_table(sheet, "notes", 3, 3 + len(notes), 2)
     sheet.column_dimensions["A"].width = 20

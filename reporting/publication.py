@@ -19,16 +19,24 @@ slices of a scope's all-years family. Families are cached under the records vers
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+
+from django.db import transaction
+from django.utils import timezone
+
+from schemes.models import Scheme
 
 from .breakdowns import Breakdown, BreakdownError, Key, ResolvedScope, Scope, count_tables, resolve, starts_before
 from .caching import cached
-from .dimensions import year_label, year_of
+from .dimensions import year_label, year_of, year_of_date
 from .disclosure import TOTAL, CellKey, Rule, audit, protect
+from .models import Release, ReleaseKind
+from .releases import JointAudit, JointResult, ReleaseRead, content_hash, tables_as_json
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +68,14 @@ def family_table_for(dimensions: Iterable[str]) -> FamilyTable | None:
 @dataclass(frozen=True)
 class PublishedTable:
     """A table as published: its categories in report order and, for every cell and total (keys as in
-    disclosure.py: a category or TOTAL per dimension), the number shown, or None where it is hidden."""
+    disclosure.py: a category or TOTAL per dimension), the number shown, or None where it is hidden. Its totals
+    count the hires of `years` (the first and last year, of the family's year basis)."""
 
     title: str
     dimensions: tuple[str, ...]
     categories: dict[str, tuple[str, ...]]
     shown: dict[CellKey, int | None] = field(repr=False)
+    years: tuple[int, int] = (0, 0)
 
     def value(self, key: CellKey) -> int | None:
         return self.shown[tuple(key)]
@@ -109,12 +119,18 @@ class Slice:
 @dataclass(frozen=True)
 class PublishedFamily:
     """What is published for a scope: the protected tables of `FAMILY_TABLES`, in that order, having passed
-    the audit, which found each of `hidden_values_audited` hidden numbers safe."""
+    the audit, which found each of `hidden_values_audited` hidden numbers safe. The hires counted are those
+    recorded by `counted_at` and started by its date."""
 
     scope: Scope
     rule: Rule
     tables: tuple[PublishedTable, ...]
     hidden_values_audited: int
+    counted_at: datetime.datetime
+
+    @property
+    def as_at(self) -> datetime.date:
+        return timezone.localdate(self.counted_at)
 
     @cached_property
     def categories(self) -> dict[str, tuple[str, ...]]:
@@ -139,6 +155,35 @@ class PublishedFamily:
         table = self.table(fixed)
         return table.value(tuple(fixed.get(dim, TOTAL) for dim in table.dimensions))
 
+    def figure(self, fixed: Mapping[str, str], years: Sequence[str] | None = None) -> int | None:
+        """The published number with some categories fixed (the other dimensions totalled) over the years
+        labelled `years` (all the family's by default): the family's own number, or the sum of its published
+        yearly numbers, or its all-years number less the published years outside. None where the family does
+        not determine it, and where what it determines is a small count: a number worked out this way is
+        never shown below the threshold (the family's audit protects its own cells, not every sum of them)."""
+        outside = [label for label in self.categories["year"] if years is not None and label not in years]
+        if "year" in fixed or not outside:
+            return self.value(fixed)
+        inside = [self.value({**fixed, "year": label}) for label in years]
+        if None not in inside:
+            derived = sum(inside)
+        else:
+            every_year = self.value(fixed)
+            left_out = [self.value({**fixed, "year": label}) for label in outside]
+            if every_year is None or None in left_out:
+                return None
+            derived = every_year - sum(left_out)
+        return None if self.rule.is_primary(derived) else derived
+
+    def year_labels(self, first_year: int | None, last_year: int | None) -> list[str] | None:
+        """The labels of the years from `first_year` to `last_year` (either end open: the family's first or
+        last year); None for all the family's years."""
+        if first_year is None and last_year is None:
+            return None
+        first = first_year if first_year is not None else min(self.years, default=last_year)
+        last = last_year if last_year is not None else max(self.years, default=first_year)
+        return [year_label(year, self.scope.year_basis) for year in range(first, last + 1)]
+
     def slice(self, by: Sequence[str], first_year: int | None = None, last_year: int | None = None) -> Slice:
         """The published numbers by `by` (a table of the family or a margin of one, in any order) over the
         years `first_year` to `last_year` (all by default; either end may be open). Raises a BreakdownError
@@ -146,34 +191,171 @@ class PublishedFamily:
         by = tuple(by)
         if family_table_for(by) is None:
             raise BreakdownError("by", f"{','.join(by)} is not a published table or a total of one.")
-        restricted = first_year is not None or last_year is not None
-        first = first_year if first_year is not None else min(self.years, default=last_year)
-        last = last_year if last_year is not None else max(self.years, default=first_year)
-        years = range(first, last + 1) if restricted and first is not None and last is not None else range(0)
-        labels = [year_label(year, self.scope.year_basis) for year in years]
-        asked = set(labels)
-        outside = [label for label in self.categories["year"] if label not in asked]
-        # A range that leaves out some of the family's years: figures over it come from published yearly figures.
-        slicing = restricted and bool(outside)
+        labels = self.year_labels(first_year, last_year)
+        slicing = labels is not None and any(label not in labels for label in self.categories["year"])
         if slicing and "year" not in by and family_table_for({*by, "year"}) is None:
             raise BreakdownError(
                 "from", f"{','.join(by)} is only published over all years; add year to by, or drop from/to."
             )
+        categories = [labels if dim == "year" and labels is not None else self.categories[dim] for dim in by]
+        cells = tuple(
+            (key, self.figure(dict(zip(by, key, strict=True)), labels)) for key in itertools.product(*categories)
+        )
+        return Slice(by, cells, self.figure({}, labels))
 
-        def figure(fixed: dict[str, str]) -> int | None:
-            if not slicing or "year" in fixed:
-                return self.value(fixed)
-            inside = [self.value({**fixed, "year": label}) for label in labels]
-            if None not in inside:
-                return sum(inside)
-            # Equally derived from published numbers: the all-years figure less the years outside the range.
-            every_year = self.value(fixed)
-            left_out = [self.value({**fixed, "year": label}) for label in outside]
-            return None if every_year is None or None in left_out else every_year - sum(left_out)
+    def tables_over(self, first_year: int | None, last_year: int | None) -> tuple[PublishedTable, ...]:
+        """The family's tables over a range of years, as a ranged FOI pack shows them (decision 0070): a row
+        for each year asked for and totals over those years, every number one the family determines
+        (`figure`), hidden otherwise; so two ranges of the same scope, read together, say nothing the family
+        does not. Location by grade has no year to slice by: it is over the range when the years left out have
+        no hires (the same table), and otherwise over all the family's years, and titled so."""
+        labels = self.year_labels(first_year, last_year)
+        if labels is None:
+            return self.tables
+        first, last = year_of(labels[0]), year_of(labels[-1])
+        tables = []
+        for table in self.tables:
+            if "year" not in table.dimensions:
+                if all(self.value({"year": label}) == 0 for label in self.categories["year"] if label not in labels):
+                    tables.append(replace(table, years=(first, last)))
+                else:
+                    span = f"{self.categories['year'][0]} to {self.categories['year'][-1]}"
+                    tables.append(replace(table, title=f"{table.title}, all years ({span}), not only those asked for"))
+                continue
+            categories = {**table.categories, "year": tuple(labels)}
+            keys = itertools.product(*((*categories[dim], TOTAL) for dim in table.dimensions))
+            shown = {
+                key: self.figure(
+                    {
+                        dim: category
+                        for dim, category in zip(table.dimensions, key, strict=True)
+                        if category is not TOTAL
+                    },
+                    labels,
+                )
+                for key in keys
+            }
+            tables.append(PublishedTable(table.title, table.dimensions, categories, shown, (first, last)))
+        return tuple(tables)
 
-        categories = [labels if dim == "year" and restricted else self.categories[dim] for dim in by]
-        cells = tuple((key, figure(dict(zip(by, key, strict=True)))) for key in itertools.product(*categories))
-        return Slice(by, cells, figure({}))
+
+@dataclass(frozen=True)
+class Released:
+    """Tables as released (after the joint audit), the family they are a slice of, the register's record of
+    them and what the joint audit decided."""
+
+    scope: ResolvedScope
+    tables: tuple[PublishedTable, ...]
+    family: PublishedFamily
+    record: Release
+    joint: JointResult
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(table.hidden_count for table in self.tables)
+
+
+def release(
+    kind: str,
+    scope: ResolvedScope,
+    family: PublishedFamily,
+    tables: Sequence[PublishedTable],
+    *,
+    by=None,
+    foi_request=None,
+    reference: str = "",
+) -> Released:
+    """Release `tables` (a slice of `family`, the scope's protected all-years family) as `kind`: audited
+    together with every earlier release they could be read with (reporting/releases.py), more of their cells
+    hidden where that audit asks (never an earlier release's), and recorded in the register, all or nothing.
+    FOI packs come here (`release_pack`); dashboards' tables shown across organisations and scheduled exports
+    are to come here too, with their own kind. Releases are made one at a time: each takes the scheme rows'
+    locks, so two made at once cannot each miss the other."""
+    organisations = frozenset(scope.organisation_ids) if scope.organisation_id is not None else None
+    new = ReleaseRead(
+        "this release",
+        scope.scheme_id,
+        organisations,
+        scope.year_basis,
+        family.counted_at,
+        family.as_at,
+        family.rule,
+        tuple(tables),
+    )
+    with transaction.atomic():
+        list(Scheme.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        earlier = list(
+            Release.objects.related_to(scope.scheme_id, scope.organisation_id).select_related("scheme", "organisation")
+        )
+        joint = JointAudit(new, [ReleaseRead.of(earlier_release) for earlier_release in earlier]).run()
+        released = tuple(
+            replace(
+                table,
+                shown={
+                    key: None if key in joint.hidden.get(position, ()) else value for key, value in table.shown.items()
+                },
+            )
+            for position, table in enumerate(tables)
+        )
+        audited = {
+            "extra_hidden": [{"cell": extra.cell, "reason": extra.reason} for extra in joint.extra],
+            "already_known": list(joint.already_known),
+            "changed_cells": {str(pk): cells for pk, cells in joint.changed_cells.items()},
+            "counts_checked": joint.counts_checked,
+        }
+        record = _record(
+            kind, scope, family, released, by=by, foi_request=foi_request, reference=reference, audit=audited
+        )
+        record.checked_against.set(earlier)
+    return Released(scope, released, family, record, joint)
+
+
+def release_pack(scope: Scope, *, rule: Rule | None = None, by=None, foi_request=None, reference: str = "") -> Released:
+    """An FOI pack's tables for a scope and range of years: a slice of the scope's all-years family
+    (`PublishedFamily.tables_over`, decision 0070), released through the register's joint audit."""
+    scope = resolve(scope)
+    family = published_family(scope.all_years(), rule)
+    tables = family.tables_over(scope.first_year, scope.last_year)
+    return release(ReleaseKind.PACK, scope, family, tables, by=by, foi_request=foi_request, reference=reference)
+
+
+def record_answered(family: PublishedFamily, by=None) -> None:
+    """Record that a statistics client was given slices of `family`. Every slice says no more than the family,
+    so the family is the release: recorded once for each family as published (the first client given it is
+    kept), checked once per records version and day."""
+    scope = family.scope
+    key = ":".join(str(part) for part in ("released", scope.scheme, scope.organisation, scope.year_basis))
+    cached(f"{key}:{family.rule.threshold}:{family.rule.rounding_base}", lambda: _record_once(family, by))
+
+
+def _record_once(family: PublishedFamily, by) -> int:
+    digest = content_hash(family.scope, family.rule, tables_as_json(family.tables))
+    known = Release.objects.filter(kind=ReleaseKind.API, content_hash=digest).values_list("pk", flat=True).first()
+    return known or _record(ReleaseKind.API, family.scope, family, family.tables, by=by).pk
+
+
+def _record(
+    kind, scope: ResolvedScope, family: PublishedFamily, tables, *, by=None, foi_request=None, reference="", audit=None
+) -> Release:
+    tables_json = tables_as_json(tables)
+    return Release.objects.create(
+        kind=kind,
+        counted_at=family.counted_at,
+        as_at=family.as_at,
+        released_by=by if by is not None and by.is_authenticated else None,
+        foi_request=foi_request,
+        reference=reference[:40],
+        scheme_id=scope.scheme_id,
+        organisation_id=scope.organisation_id,
+        year_basis=scope.year_basis,
+        first_year=scope.first_year,
+        last_year=scope.last_year,
+        threshold=family.rule.threshold,
+        rounding_base=family.rule.rounding_base,
+        tables=tables_json,
+        content_hash=content_hash(scope, family.rule, tables_json),
+        audit=audit or {},
+    )
 
 
 def published_family(scope: Scope, rule: Rule | None = None) -> PublishedFamily:
@@ -187,6 +369,7 @@ def published_family(scope: Scope, rule: Rule | None = None) -> PublishedFamily:
 
 
 def _publish(scope: ResolvedScope, rule: Rule) -> PublishedFamily:
+    counted_at = timezone.now()
     breakdowns = count_tables(scope, [table.dimensions for table in FAMILY_TABLES])
     protected = protect(breakdowns, rule)
     result = audit(breakdowns, protected)
@@ -198,10 +381,18 @@ def _publish(scope: ResolvedScope, rule: Rule) -> PublishedFamily:
             early,
             year_label(scope.first_counted_year, scope.year_basis),
         )
+    years = (
+        scope.first_counted_year,
+        scope.last_year or year_of_date(timezone.localdate(counted_at), scope.year_basis),
+    )
     tables = tuple(
         PublishedTable(
-            spec.title, table.dimensions, table.breakdown.categories, {key: table.value(key) for key in table.cells()}
+            spec.title,
+            table.dimensions,
+            table.breakdown.categories,
+            {key: table.value(key) for key in table.cells()},
+            years,
         )
         for spec, table in zip(FAMILY_TABLES, protected, strict=True)
     )
-    return PublishedFamily(scope, rule, tables, len(result.hidden_cells))
+    return PublishedFamily(scope, rule, tables, len(result.hidden_cells), counted_at)

@@ -167,6 +167,7 @@ def detail(request, pk: int):
             "deadline_colour": STATUS_TAG_COLOURS.get(deadline.label, "green"),
             "summary_rows": _summary_rows(foi_request, deadline, calendar),
             "can_change": request.user.has_perm("reporting.change_foirequest"),
+            "pack_checks": foi.pack_checks(foi_request),
         },
     )
 
@@ -271,7 +272,12 @@ def withdraw(request, pk: int):
 @require_POST
 @can_change
 def generate_pack(request, pk: int):
-    return _post_and_return(request, pk, foi.generate_pack, "The pack for {reference} is ready to download.")
+    return _post_and_return(
+        request,
+        pk,
+        lambda foi_request: foi.generate_pack(foi_request, by=request.user),
+        "The pack for {reference} is ready to download.",
+    )
 
 
 @can_view

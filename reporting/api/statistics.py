@@ -18,6 +18,9 @@ The rule against differencing (docs/decisions/0050-statistics-api-differencing.m
 Between scopes (docs/decisions/0053-statistics-levels.md): each user's disclosure-controlled answers come from
 one `StatisticsLevel`, a set of scopes that never share a hire (each organisation or all together, each scheme
 or all together, one year basis), so no answer can be subtracted from another of a different scope.
+
+Every family answered from is a release in the register (`publication.record_answered`, decision 0071), so an
+FOI pack made later is audited together with what API clients were given.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from reporting.breakdowns import ResolvedScope, Scope, check_dimensions, count_h
 from reporting.caching import cached
 from reporting.disclosure import Rule
 from reporting.models import Split, StatisticsLevel
-from reporting.publication import FAMILY_TABLES, Slice, family_table_for, published_family
+from reporting.publication import FAMILY_TABLES, Slice, family_table_for, published_family, record_answered
 from schemes.choices import Role
 from schemes.models import Membership
 
@@ -179,8 +182,9 @@ def published_shapes(measure: str) -> list[tuple[str, ...]]:
     return shapes
 
 
-def answer_published(query: StatsQuery, rule: Rule) -> dict:
-    """The disclosure-controlled answer: a slice of the scope's published family over all years."""
+def answer_published(query: StatsQuery, rule: Rule, user=None) -> dict:
+    """The disclosure-controlled answer: a slice of the scope's published family over all years, which is
+    recorded in the release register (once for each family as published: a slice says no more than it)."""
     parent = query.scope.parent_organisation
     if parent is not None:
         raise StatsParameterError(
@@ -195,6 +199,7 @@ def answer_published(query: StatsQuery, rule: Rule) -> dict:
             f"{'; '.join(','.join(shape) for shape in published_shapes(query.measure))}.",
         )
     family = published_family(query.scope.all_years(), rule)
+    record_answered(family, by=user)
     return _response(query, family.slice(query.by, query.scope.first_year, query.scope.last_year), rule)
 
 
@@ -230,4 +235,4 @@ def answer(params: Mapping, measure: str, user) -> dict:
         return answer_exact(query)
     if not user.is_superuser:  # who sees every record exactly gains nothing by differencing
         check_level(query, level)
-    return answer_published(query, Rule.from_settings())
+    return answer_published(query, Rule.from_settings(), user)

@@ -11,7 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reporting.breakdowns import Breakdown
-from reporting.disclosure import TOTAL, DisclosureError, ProtectedTable, Rule, _LinkedTables, _safe, audit, protect
+from reporting.disclosure import (
+    TOTAL,
+    DisclosureError,
+    ProtectedTable,
+    Rule,
+    _LinkedTables,
+    audit,
+    protect,
+    range_is_safe,
+)
 
 YEARS = ("2019", "2020", "2021", "2022")
 LOCATIONS = ("Newport", "Titchfield", "Darlington")
@@ -337,4 +346,4 @@ def test_whole_numbers_give_every_hidden_cell_the_same_range_as_the_audit(tables
     model.highs.changeColsIntegrality(len(columns), columns, np.full(len(columns), highspy.HighsVarType.kInteger))
     for identity in hidden:
         low, high = model.bounds(identity)
-        assert _safe(low, high, rule.is_primary(linked.truth[identity]), rule)[0], (identity, low, high)
+        assert range_is_safe(low, high, rule.is_primary(linked.truth[identity]), rule)[0], (identity, low, high)

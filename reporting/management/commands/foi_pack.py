@@ -48,19 +48,29 @@ class Command(BaseCommand):
                 scope = Scope(**{**given, "year_basis": year_basis or "calendar"})
             else:
                 scope = self.scope_of_logged(logged, given)
-            pack = build_pack_with_details(scope, reference=logged.reference if logged else request)
+            pack = build_pack_with_details(scope, reference=logged.reference if logged else request, foi_request=logged)
         except (BreakdownError, DisclosureError) as error:
             raise CommandError(str(error)) from error
         if request and logged is None:
             self.stdout.write(f"{request} is not in the FOI register: the reference is shown on the Cover only.")
         path = Path(out)
         path.write_bytes(pack.content)
-        family = pack.family
-        hidden = sum(table.hidden_count for table in family.tables)
+        released, family = pack.released, pack.family
         self.stdout.write(
-            f"Wrote {path} ({family.scope.describe()}): {len(family.tables)} tables, {hidden} cells shown as "
-            f"{family.rule.symbol}; disclosure audit passed for {family.hidden_values_audited} hidden values."
+            f"Wrote {path} ({released.scope.describe()}): {len(released.tables)} tables, {released.hidden_count} "
+            f"cells shown as {family.rule.symbol}; disclosure audit passed for {family.hidden_values_audited} "
+            f"hidden values."
         )
+        earlier = list(released.record.checked_against.all())
+        self.stdout.write(
+            f"Checked together with {len(earlier)} earlier release(s) of the same hires"
+            + (": " + "; ".join(release.describe() for release in earlier) if earlier else "")
+            + f" ({released.joint.counts_checked} counts checked)."
+        )
+        for extra in released.joint.extra:
+            self.stdout.write(f"Also hidden: {extra.cell}. {extra.reason}")
+        for known in released.joint.already_known:
+            self.stdout.write(f"Warning: already given away by earlier releases, whatever this pack shows: {known}.")
 
     @staticmethod
     def scope_of_logged(logged: FoiRequest, given: dict) -> Scope:
