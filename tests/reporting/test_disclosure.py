@@ -11,7 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reporting.breakdowns import Breakdown
-from reporting.disclosure import TOTAL, DisclosureError, ProtectedTable, Rule, _LinkedTables, audit, protect, range_is_safe
+from reporting.disclosure import (
+    TOTAL,
+    DisclosureError,
+    ProtectedTable,
+    Rule,
+    _LinkedTables,
+    audit,
+    protect,
+    range_is_safe,
+)
 
 YEARS = ("2019", "2020", "2021", "2022")
 LOCATIONS = ("Newport", "Titchfield", "Darlington")
