@@ -16,8 +16,9 @@ release shows, can be worked out from all of them together:
   finest the releases tell apart: the schemes they name and "every other scheme"; the organisations their
   scopes split (a unit, the rest of its parent, everyone else); start periods cut where a calendar or a
   financial year of any release begins or ends (quarters at the finest). The *entry epoch* of a hire is the
-  first release that counted it (recorded by then and started by its date), so an earlier release's cells are
-  sums of today's records, and a hire recorded late, or a month's new hires, is an atom of its own.
+  first release that counted it (its start date recorded by then, as the record's history says, and falling by
+  its date), so an earlier release's cells are sums of today's records, and a start date recorded late, or a
+  month's new hires, is an atom of its own.
 - **What the reader knows**: every number shown by a release whose records still give it (a cell whose count
   has changed since, from corrections or deletions, is left out: it is about records as they were); every
   zero shown; that a category a table does not list has no hires; and (assumed, to keep the system small)
@@ -43,8 +44,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import ExtractQuarter, ExtractYear
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
 from placements.models import Outcome, Placement
 from schemes.models import Organisation
@@ -300,10 +301,10 @@ class JointAudit:
         return union
 
     def _epoch(self) -> Case:
-        """The first release (in order of counting) that counted a placement: recorded and started by then. The
-        new release counts every record there is (started by its date)."""
+        """The first release (in order of counting) that counted a placement: its start date recorded by then
+        (`recorded_at`) and falling by its date. The new release counts every record there is."""
         earlier = [
-            When(Q(created_at__lte=r.counted_at, started_on__lte=r.as_at), then=Value(position))
+            When(Q(recorded_at__lte=r.counted_at, started_on__lte=r.as_at), then=Value(position))
             for position, r in enumerate(self.releases[:-1])
         ]
         latest = When(started_on__lte=self.releases[-1].as_at, then=Value(self.new))
@@ -313,8 +314,16 @@ class JointAudit:
         first = datetime.date(int(self.cuts[0]) // 4, int(self.cuts[0]) % 4 * 3 + 1, 1)
         end = int(self.cuts[-1])
         last = datetime.date(end // 4, end % 4 * 3 + 1, 1)
+        # When a placement first had a start date: a placement is usually recorded at the offer and its start
+        # date entered when it happens, sometimes late (rows written without history count from their creation).
+        first_dated = (
+            Placement.history.model.objects.filter(id=OuterRef("pk"), started_on__isnull=False)
+            .order_by("history_date")
+            .values("history_date")[:1]
+        )
         return (
             Placement.objects.filter(self._scope_filter(), started_on__gte=first, started_on__lt=last)
+            .annotate(recorded_at=Coalesce(Subquery(first_dated), F("created_at")))
             .annotate(year=ExtractYear("started_on"), quarter=ExtractQuarter("started_on"), epoch=self._epoch())
             .filter(epoch__gte=0)
         )

@@ -47,6 +47,11 @@ class Hire:
     location: str
     grade: str
     outcome: str | None = None  # an outcome code, recorded on OUTCOME_DAY
+    recorded: datetime.date | None = None  # when its start date was entered (None: on the day it started)
+
+    @property
+    def entered(self) -> datetime.date:
+        return self.recorded or self.started
 
 
 def hires(organisation, scheme, counts: dict, outcome_every: int = 3) -> list[Hire]:
@@ -62,18 +67,24 @@ def hires(organisation, scheme, counts: dict, outcome_every: int = 3) -> list[Hi
 
 
 def make(world_hires: list[Hire]) -> None:
-    """Record each hire on its start date (so each pack counts exactly the hires started by its date), and the
+    """Record each hire on its start date (so each pack counts exactly the hires started by its date), or, for
+    a start date recorded late, record the offer a month before and the start date on `recorded`; and the
     outcomes on OUTCOME_DAY."""
     for hire in world_hires:
-        with time_machine.travel(at(hire.started), tick=False):
+        offer = hire.started - datetime.timedelta(days=30)
+        with time_machine.travel(at(offer if hire.recorded else hire.started), tick=False):
             placement = PlacementFactory(
                 candidate__organisation=Organisation.objects.get(code=hire.organisation),
                 scheme=Scheme.objects.get(code=hire.scheme),
                 location=LocationFactory(name=hire.location),
                 grade=Grade.objects.get(code=hire.grade),
-                offered_on=None,
-                started_on=hire.started,
+                offered_on=offer if hire.recorded else None,
+                started_on=None if hire.recorded else hire.started,
             )
+        if hire.recorded:
+            with time_machine.travel(at(hire.recorded), tick=False):
+                placement.started_on = hire.started
+                placement.save()
         if hire.outcome:
             with time_machine.travel(at(max(OUTCOME_DAY, hire.started)), tick=False):
                 OutcomeFactory(placement=placement, code=hire.outcome, on=max(OUTCOME_DAY, hire.started))
@@ -170,8 +181,11 @@ def year_span(label: str, basis: str) -> tuple[datetime.date, datetime.date]:
 class Attacker:
     """Everything the packs show, as linear equations over atoms, and what linear programming then pins."""
 
-    def __init__(self, packs: list[ReadPack], units: dict[str, set[str]], world: list[Hire]):
+    def __init__(self, packs: list[ReadPack], units: dict[str, set[str]], world: list[Hire], late: bool = False):
+        """`late`: some start dates were entered after the day they fell on, so the attacker also tells hires
+        apart by which pack first counted them (otherwise every hire is recorded on its start date)."""
         self.packs, self.units, self.world = packs, units, world
+        self.entries = list(range(len(packs) + 1)) if late else [0]
         cuts = {D(year, month, 1) for year in range(FIRST_YEAR, 2028) for month in (1, 4)}
         cuts |= {pack.produced + datetime.timedelta(days=1) for pack in packs}
         self.cuts = sorted(cuts)
@@ -193,9 +207,11 @@ class Attacker:
                 self.labels["location"],
                 self.labels["grade"],
                 self.labels["outcome"],
+                self.entries,
             )
         )
         columns = list(zip(*self.atoms, strict=True))
+        self.atom_entry = np.array(columns[6])
         self.atom_organisation, self.atom_scheme = np.array(columns[0]), np.array(columns[1])
         self.atom_start = np.array([self.cuts[i] for i in columns[2]])
         self.atom_end = np.array([self.cuts[i + 1] for i in columns[2]])
@@ -206,16 +222,18 @@ class Attacker:
         for hire in world:
             period = max(i for i, cut in enumerate(self.cuts) if cut <= hire.started)
             outcome = "Still in post" if hire.outcome else "No outcome recorded"
-            atom = (hire.organisation, hire.scheme, period, hire.location, hire.grade, outcome)
+            entry = sum(pack.produced < hire.entered for pack in packs) if late else 0
+            atom = (hire.organisation, hire.scheme, period, hire.location, hire.grade, outcome, entry)
             if atom in index:  # else in no pack's scope: no pack lists its location or grade
                 self.truth[index[atom]] += 1
         self.shown, self.hidden = [], []
-        for pack in packs:
+        for position, pack in enumerate(packs):
+            self.position = position
             self._read(pack)
 
     def _scope(self, pack: ReadPack, start: datetime.date, end: datetime.date) -> np.ndarray:
         organisations = self.units[pack.organisation] if pack.organisation else set(self.organisations)
-        mask = np.isin(self.atom_organisation, sorted(organisations))
+        mask = np.isin(self.atom_organisation, sorted(organisations)) & (self.atom_entry <= self.position)
         if pack.scheme:
             mask &= self.atom_scheme == pack.scheme
         return mask & (self.atom_start >= start) & (self.atom_end <= min(end, pack.produced + datetime.timedelta(1)))
@@ -640,3 +658,30 @@ def test_superusers_read_the_register_in_the_admin_and_nobody_changes_it(ons_wor
     assert Release.objects.filter(pk=release.pk).exists()
     client.force_login(world.ons_foi)  # staff, and an FOI officer: sees releases on the FOI pages only
     assert client.get("/admin/reporting/release/").status_code == 403
+
+
+LATE = [  # ONS's GFiE hires in early 2025, two of them with the start date entered weeks after the day
+    Hire("ONS", "GFiE", D(2025, 2, 10), "Newport", "AO"),
+    Hire("ONS", "GFiE", D(2025, 2, 11), "Newport", "AO"),
+    Hire("ONS", "GFiE", D(2025, 2, 20), "Titchfield", "EO", recorded=D(2025, 3, 10)),
+    Hire("ONS", "GFiE", D(2025, 3, 15), "Newport", "EO"),
+    Hire("ONS", "GFiE", D(2025, 3, 16), "Newport", "AO"),
+    Hire("ONS", "GFiE", D(2025, 3, 17), "Titchfield", "AO"),
+    Hire("ONS", "GFiE", D(2025, 4, 2), "Titchfield", "EO", recorded=D(2025, 4, 25)),
+]
+
+
+def packs_before(packs: list[ReadPack], day: datetime.date) -> int:
+    return sum(pack.produced < day for pack in packs)
+
+
+def test_start_dates_recorded_late_count_from_when_they_were_recorded(world, tmp_path):
+    """A start date entered after the next pack was made: that pack did not count the hire, the one after does;
+    the register tells them apart by the record's history, so nothing looks changed and nothing leaks."""
+    made = hires("ONS", "GFiE", MONTHLY_BASE) + LATE
+    packs = []
+    for day in (D(2025, 3, 1), D(2025, 4, 1), D(2025, 5, 1)):  # each pack sees what was recorded before it
+        make([hire for hire in made if packs_before(packs, hire.entered) == len(packs) and hire.entered < day])
+        packs.append(read_pack(foi_pack(tmp_path, day, "--scheme", "GFiE", "--organisation", "ONS")))
+    assert Attacker(packs, ONS_UNITS, made, late=True).recovered() == []
+    assert all(release.audit["changed_cells"] == {} for release in Release.objects.all())
