@@ -327,7 +327,8 @@ def main() -> None:
     try:
         for _ in range(150):
             try:
-                if get(f"{BASE}/health/", timeout=2)[0] == 200:
+                # Ready when an authenticated API request is answered (/health/ also asks for Celery workers).
+                if get(f"{BASE}/api/v1/schemes/", tokens["bench-api"], timeout=2)[0] == 200:
                     break
             except OSError:
                 pass
