@@ -294,6 +294,12 @@ class RangeModel:
         self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize if sense == "min" else highspy.ObjSense.kMaximize)
         self.highs.run()
         status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            # The true counts satisfy every row, so the model is never infeasible: after many changed bounds a
+            # warm-started simplex can wrongly say so. Solving again from a cold start gives the right answer.
+            self.highs.clearSolver()
+            self.highs.run()
+            status = self.highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             solution = self.highs.getSolution()
             value = self.highs.getInfo().objective_function_value
