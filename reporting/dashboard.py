@@ -169,16 +169,16 @@ def parse_filters(params: Mapping, today: datetime.date | None = None) -> Filter
     today = today or timezone.localdate()
     given = {name: params.get(name, "").strip() for name in PARAMETERS if params.get(name, "").strip()}
     errors: dict[str, str] = {}
-    scope_query = QueryDict(mutable=True)
-    for name in SCOPE_PARAMETERS:
-        if name in given:
-            scope_query[name] = given[name]
+    scope_params = {name: given[name] for name in SCOPE_PARAMETERS if name in given}
     scope = None
-    try:
-        scope = parse_query(scope_query, HIRES).scope
-    except (StatsParameterError, BreakdownError) as error:
-        message = error.message if isinstance(error, StatsParameterError) else str(error).split(": ", 1)[-1]
-        errors[error.parameter] = message
+    # Each parameter on its own first, so that every one at fault is named; then all together (which also
+    # finds a range the wrong way round).
+    for part in [*({name: value} for name, value in scope_params.items()), scope_params]:
+        try:
+            scope = parse_query(part, HIRES).scope
+        except (StatsParameterError, BreakdownError) as error:
+            message = error.message if isinstance(error, StatsParameterError) else str(error).split(": ", 1)[-1]
+            errors.setdefault(error.parameter, message)
     records = PlacementFilterSet({name: given[name] for name in RECORD_PARAMETERS if name in given})
     if not records.is_valid():
         for name, messages in records.errors.items():
@@ -534,9 +534,15 @@ def visible_targets(user, filters: Filters):
 def target_rows(user, filters: Filters, today: datetime.date | None = None) -> list[TargetRow]:
     """Each visible target with its progress (exact only where the user sees every hire it counts, decision
     0044): the targets in one query, their hires in two grouped ones."""
-    targets = list(visible_targets(user, filters))
-    progress_of = progress(targets, user, as_at=today)
-    return [TargetRow(target, progress_of[target.pk]) for target in targets]
+    queryset = visible_targets(user, filters)
+
+    def compute() -> list[TargetRow]:
+        targets = list(queryset)
+        progress_of = progress(targets, user, as_at=today)
+        return [TargetRow(target, progress_of[target.pk]) for target in targets]
+
+    # The targets' query names the organisations and schemes whose records the user sees, as `progress` counts.
+    return _cached_rows(f"targets:{today}", queryset, compute)
 
 
 @dataclass(frozen=True)

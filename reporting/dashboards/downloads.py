@@ -29,6 +29,8 @@ def cell_value(value):
         return EMPTY
     if isinstance(value, bool):
         return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, int | float):
         return value
     return str(value)

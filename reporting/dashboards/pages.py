@@ -195,8 +195,12 @@ def overview(user, filters: Filters) -> Page:
     )
 
 
-def _days(median: float | None) -> float | None:
-    return None if median is None else round(median, 1)
+def _days(median: float | None) -> int | float | None:
+    """A median of days: whole where it is (an odd number of hires), else to a tenth."""
+    if median is None:
+        return None
+    median = round(median, 1)
+    return int(median) if median.is_integer() else median
 
 
 def _trend_overview(trend) -> str:
