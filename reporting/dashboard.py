@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, IntegerField, Q
+from django.db.models import BooleanField, Case, Count, DateField, F, Func, IntegerField, Q, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -203,30 +203,52 @@ def parse_filters(params: Mapping, today: datetime.date | None = None) -> Filter
 # Database expressions ----------------------------------------------------------------------------------------
 
 
-class Median(Aggregate):
-    """PostgreSQL's exact median (`percentile_cont(0.5)`), computed in the database."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
 class DaysBetween(Func):
-    """`later - earlier` in whole days (PostgreSQL subtracts two dates to an integer)."""
+    """`later - earlier` in whole days: PostgreSQL subtracts two dates to an integer; SQLite (`make run`'s
+    default database) through Julian day numbers."""
 
     template = "(%(expressions)s)"
     arg_joiner = " - "
     output_field = IntegerField()
 
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)", arg_joiner=") - julianday("
+        )
+
 
 class MonthsAfter(Func):
-    """A date `months` calendar months after a date column (PostgreSQL's interval arithmetic)."""
+    """A date `months` calendar months after a date column (PostgreSQL's interval arithmetic; SQLite's
+    date modifiers)."""
 
     output_field = DateField()
 
     def __init__(self, expression, months: int):
         super().__init__(expression)
-        self.template = f"(%(expressions)s + interval '{int(months)} months')::date"
+        self.months = int(months)
+
+    def as_sql(self, compiler, connection, **extra):
+        template = f"(%(expressions)s + interval '{self.months} months')::date"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template=f"date(%(expressions)s, '+{self.months} months')")
+
+
+def median_of(histogram: Mapping[int, int]) -> float | None:
+    """The median of values given as {value: how many}: the middle value, or the mean of the two middle ones."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    lower_rank, upper_rank = (total - 1) // 2, total // 2  # the middle value's place (two for an even count)
+    lower, seen = None, 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if lower is None and seen > lower_rank:
+            lower = value
+        if seen > upper_rank:
+            return (lower + value) / 2
+    raise AssertionError("unreachable: the last value's count reaches the total")
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -287,10 +309,6 @@ def _period_aggregates(prefix: str, period: Q, today: datetime.date) -> dict:
     aggregates = {
         f"{prefix}hires": Count("pk", filter=period),
         f"{prefix}people": Count("candidate_id", distinct=True, filter=period),
-        f"{prefix}median_wait": Median(
-            DaysBetween(F("started_on"), F("offered_on")),
-            filter=period & Q(offered_on__isnull=False, offered_on__lte=F("started_on")),
-        ),
     }
     for code in HEADLINE_OUTCOMES:
         aggregates[f"{prefix}outcome_{code}"] = Count("pk", filter=period & Q(latest_outcome=code))
@@ -301,11 +319,11 @@ def _period_aggregates(prefix: str, period: Q, today: datetime.date) -> dict:
     return aggregates
 
 
-def _period_figures(row: dict, prefix: str) -> PeriodFigures:
+def _period_figures(row: dict, prefix: str, waits: Mapping[int, int]) -> PeriodFigures:
     return PeriodFigures(
         hires=row[f"{prefix}hires"],
         people=row[f"{prefix}people"],
-        median_wait=row[f"{prefix}median_wait"],
+        median_wait=median_of(waits),
         outcomes={code: row[f"{prefix}outcome_{code}"] for code in HEADLINE_OUTCOMES},
         reached={months: row[f"{prefix}reached_{months}"] for months in IN_POST_MONTHS},
         in_post={months: row[f"{prefix}in_post_{months}"] for months in IN_POST_MONTHS},
@@ -324,18 +342,37 @@ class Headlines:
 
 
 def headlines(user, filters: Filters, today: datetime.date | None = None) -> Headlines:
-    """This period's and the previous period's exact figures over the user's records: ONE aggregate query."""
+    """This period's and the previous period's exact figures over the user's records: one aggregate query, and
+    one GROUP BY the days waited (a histogram: as many rows as distinct waits, never one per record) for the
+    medians."""
     today = today or timezone.localdate()
     previous = filters.previous
     first = previous[0] if previous else filters.first_year
     queryset = visible_placements(user, filters, first, filters.last_year)
-    aggregates = _period_aggregates("now_", _year_range(filters.scope, filters.first_year, filters.last_year), today)
+    now = _year_range(filters.scope, filters.first_year, filters.last_year)
+    aggregates = _period_aggregates("now_", now, today)
     if previous:
         aggregates |= _period_aggregates("before_", _year_range(filters.scope, *previous), today)
+    waits = (
+        queryset.filter(offered_on__isnull=False, offered_on__lte=F("started_on"))
+        .values(
+            now=Case(When(now, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            days=DaysBetween(F("started_on"), F("offered_on")),
+        )
+        .annotate(hires=Count("pk"))
+        .order_by()
+        .values_list("now", "days", "hires")
+    )
 
     def compute() -> Headlines:
         row = queryset.aggregate(**aggregates)
-        return Headlines(_period_figures(row, "now_"), _period_figures(row, "before_") if previous else None)
+        histograms: dict[bool, dict[int, int]] = {True: {}, False: {}}
+        for in_period, days, count in waits:
+            histograms[bool(in_period)][days] = count
+        return Headlines(
+            _period_figures(row, "now_", histograms[True]),
+            _period_figures(row, "before_", histograms[False]) if previous else None,
+        )
 
     return _cached_rows(f"headlines:{today}:{previous}", queryset, compute)
 

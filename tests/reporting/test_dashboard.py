@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from placements.models import Placement
 from reporting.breakdowns import Scope
-from reporting.dashboard import parse_filters
+from reporting.dashboard import median_of, parse_filters
 from reporting.models import Release, ReleaseKind
 from reporting.publication import published_family, release_pack
 from schemes.models import Location, Organisation, Scheme, Target
@@ -269,3 +269,11 @@ def test_every_page_takes_a_fixed_number_of_queries_whatever_the_data(committed_
     # Nothing changed since: every figure comes from the statistics cache, and no page reads a record.
     for page in pages:
         assert not [sql for sql in queries(page) if "placements_placement" in sql], page
+
+
+@pytest.mark.parametrize(
+    ("histogram", "median"),
+    [({}, None), ({5: 1}, 5), ({3: 1, 9: 1}, 6), ({1: 2, 4: 1}, 1), ({1: 1, 4: 1, 10: 2}, 7), ({2: 3, 8: 3}, 5)],
+)
+def test_the_median_wait_is_read_off_a_histogram_of_days(histogram, median):
+    assert median_of(histogram) == median
