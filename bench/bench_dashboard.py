@@ -120,7 +120,7 @@ def hand_sql(role: str, organisation: str) -> float:
 
 def timed(client: Client, path: str) -> float:
     start = time.perf_counter()
-    response = client.get(path)
+    response = client.get(path, secure=True)  # production settings redirect plain HTTP
     elapsed = (time.perf_counter() - start) * 1000
     if response.status_code != 200:
         raise SystemExit(f"{path}: {response.status_code}")
