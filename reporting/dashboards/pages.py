@@ -314,7 +314,8 @@ def outcomes(user, filters: Filters) -> Page:
             f"{everyone.symbol}: hidden to protect the people counted. {everyone.describe_rule()}",
             "% made permanent: made permanent as a share of all hires of the year, from the two published numbers "
             "(CLIS reports about 80% nationally).",
-            "Location and grade filters do not apply to this table: outcomes are published by year only.",
+            "With a location or a grade chosen, only hires are published for it: outcomes are published by year "
+            "only ('not published').",
         ),
         source=SOURCE_ALL,
     )
