@@ -5,6 +5,7 @@ filters checked like the API's, downloads that match the page, and a fixed numbe
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -277,3 +278,14 @@ def test_every_page_takes_a_fixed_number_of_queries_whatever_the_data(committed_
 )
 def test_the_median_wait_is_read_off_a_histogram_of_days(histogram, median):
     assert median_of(histogram) == median
+
+
+def test_the_pages_run_no_inline_script_so_their_policy_forbids_them(hires, client):
+    client.force_login(hires.ons_manager)
+    for page in ("/dashboard/", "/dashboard/outcomes/", "/dashboard/targets/"):
+        response = client.get(page)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        scripts = re.findall(r"<script([^>]*)>", response.content.decode())
+        assert scripts, page
+        for attributes in scripts:  # each a file, or a JSON data island that never runs
+            assert "src=" in attributes or 'type="application/json"' in attributes, (page, attributes)
