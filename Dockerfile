@@ -14,6 +14,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 COPY --from=frontend /build/static/govuk static/govuk
+COPY --from=frontend /build/static/chartjs static/chartjs
 RUN SECRET_KEY=build python manage.py collectstatic --no-input --verbosity 0
 EXPOSE 8000
 # gunicorn.conf.py (copied above) holds the server's settings: 0.0.0.0:8000, 4 processes x 1 thread.

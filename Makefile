@@ -30,7 +30,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## frontend: the GOV.UK Design System assets (govuk-frontend, pinned in package-lock.json) built into static/govuk/
+## frontend: the GOV.UK Design System assets (govuk-frontend, pinned in package-lock.json) built into static/govuk/, Chart.js into static/chartjs/
 static/govuk/govuk-frontend.min.css: package-lock.json frontend/govuk.scss scripts/build-govuk.mjs
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent build
@@ -84,4 +84,4 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf var staticfiles static/govuk node_modules
+	rm -rf var staticfiles static/govuk static/chartjs node_modules

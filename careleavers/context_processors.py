@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from reporting.dashboard import may_use_dashboards
 from reporting.exports.models import visible_scopes
 
 
@@ -23,6 +24,12 @@ def sections_for(user, path: str = "") -> list[Section]:
     if not user.is_authenticated:
         return []
     candidates = [
+        (
+            may_use_dashboards(user),
+            "Dashboard",
+            reverse("dashboard:overview"),
+            "Your hires, what happened to them, who is waiting to start, and progress against pledges and targets.",
+        ),
         (
             user.has_perm("reporting.view_foirequest"),
             "FOI requests",

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/logged-out/", TemplateView.as_view(template_name="registration/logged_out.html"), name="logged_out"),
+    path("dashboard/", include("reporting.dashboards.urls")),
     path("foi/", include("reporting.urls")),
     path("exports/", include("reporting.exports.urls")),
     path("api/v1/", include("careleavers.api_urls")),

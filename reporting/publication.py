@@ -264,6 +264,7 @@ def release(
     by=None,
     foi_request=None,
     reference: str = "",
+    note: Mapping | None = None,
 ) -> Released:
     """Release `tables` (a slice of `family`, the scope's protected all-years family) as `kind`: audited
     together with every earlier release they could be read with (reporting/releases.py), more of their cells
@@ -302,6 +303,7 @@ def release(
             "already_known": list(joint.already_known),
             "changed_cells": {str(pk): cells for pk, cells in joint.changed_cells.items()},
             "counts_checked": joint.counts_checked,
+            **(note or {}),
         }
         record = _record(
             kind, scope, family, released, by=by, foi_request=foi_request, reference=reference, audit=audited
@@ -317,6 +319,43 @@ def release_pack(scope: Scope, *, rule: Rule | None = None, by=None, foi_request
     family = published_family(scope.all_years(), rule)
     tables = family.tables_over(scope.first_year, scope.last_year)
     return release(ReleaseKind.PACK, scope, family, tables, by=by, foi_request=foi_request, reference=reference)
+
+
+def release_family(kind: str, family: PublishedFamily, *, by=None) -> PublishedFamily:
+    """`family` (a scope's all-years family) as released to a page that shows figures across organisations (a
+    dashboard, `kind`): released through the joint audit (`release`, which may hide more of its cells) the
+    first time this content is shown, and recorded once per distinct content, not once per page view: the
+    family's digest is kept in the release's audit (`family_hash`), so the same family shown again, even after
+    the cache has moved on, is read back from the register as it was released. Returns the family with the
+    tables as released."""
+    scope = resolve(family.scope)
+    digest = content_hash(scope, family.rule, tables_as_json(family.tables))
+
+    def compute() -> PublishedFamily:
+        known = (
+            Release.objects.filter(kind=kind, scheme_id=scope.scheme_id, organisation_id=scope.organisation_id)
+            .filter(year_basis=scope.year_basis, audit__family_hash=digest)
+            .order_by("pk")
+            .first()
+        )
+        if known is None:
+            return replace(
+                family, tables=release(kind, scope, family, family.tables, by=by, note={"family_hash": digest}).tables
+            )
+        return replace(family, tables=tuple(_published_table(table) for table in known.tables))
+
+    return cached(f"released:{kind}:{digest}", compute)
+
+
+def _published_table(stored: Mapping) -> PublishedTable:
+    """A table as the register stores it (`releases.tables_as_json`), back as a PublishedTable."""
+    return PublishedTable(
+        stored["title"],
+        tuple(stored["dimensions"]),
+        {dim: tuple(categories) for dim, categories in stored["categories"].items()},
+        {tuple(key): value for key, value in stored["cells"]},
+        tuple(stored["years"]),
+    )
 
 
 def record_answered(family: PublishedFamily, by=None) -> None:

@@ -292,6 +292,8 @@ class JointAudit:
     def _scope_filter(self) -> Q:
         union = Q(pk__in=[])
         for scheme, organisations in {(r.scheme_id, r.organisation_ids) for r in self.releases}:
+            if scheme is None and organisations is None:
+                return Q()  # every hire (`Q(pk__in=[]) | Q()` would be the empty Q on the left: no hire)
             part = Q()
             if scheme is not None:
                 part &= Q(scheme_id=scheme)

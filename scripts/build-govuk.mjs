@@ -1,7 +1,9 @@
-// Builds the GOV.UK Design System assets into static/govuk/ (run by `npm run build`, from `make frontend`).
+// Builds the GOV.UK Design System assets into static/govuk/ and Chart.js into static/chartjs/ (run by
+// `npm run build`, from `make frontend`).
 //
-// No bundler: one Sass compile (to leave out GDS Transport, which services not on GOV.UK must not use)
-// and a copy of the package's ready-made JavaScript module and images.
+// No bundler: one Sass compile (to leave out GDS Transport, which services not on GOV.UK must not use),
+// a copy of the package's ready-made JavaScript module and images, and a copy of Chart.js's ready-made
+// ES module build (served by the product itself: no CDN).
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,3 +30,13 @@ for (const file of ["govuk-frontend.min.js", "govuk-frontend.min.js.map"]) {
 // The only image the styles point at; the GOV.UK favicons and icons carry the crown, so they are left out.
 cpSync(join(dist, "assets", "images", "govuk-crest.svg"), join(out, "assets", "images", "govuk-crest.svg"));
 console.log(`GOV.UK Frontend assets written to ${out}`);
+
+// Chart.js's ES module build imports its one dependency (@kurkle/color) by bare name, which a browser
+// cannot resolve without an import map (an inline script a Content Security Policy would forbid), so the
+// UMD build is copied: one file, loaded by static/dashboard/charts.js, that sets `window.Chart`.
+const charts = join(root, "static", "chartjs");
+rmSync(charts, { recursive: true, force: true });
+mkdirSync(charts, { recursive: true });
+cpSync(join(root, "node_modules", "chart.js", "dist", "chart.umd.min.js"), join(charts, "chart.umd.min.js"));
+cpSync(join(root, "node_modules", "chart.js", "LICENSE.md"), join(charts, "LICENSE.md"));
+console.log(`Chart.js written to ${charts}`);

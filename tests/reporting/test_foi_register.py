@@ -342,7 +342,7 @@ def test_home_lists_the_sections_the_role_may_use(as_user):
 
 def test_sign_in_and_sign_out_pages(client, world):
     page = client.get("/accounts/login/").content.decode()
-    assert "govuk-header" in page
+    assert "govuk-generic-header" in page
     assert "Care leaver employment schemes" in page
     response = client.post("/accounts/login/", {"username": "ons_foi", "password": "wrong"})
     assert "Enter a correct username and password" in response.content.decode()
