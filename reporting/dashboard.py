@@ -42,7 +42,7 @@ from .breakdowns import BreakdownError, ResolvedScope, Scope, hires
 from .caching import cached
 from .dimensions import DIMENSIONS, NO_OUTCOME, OUTCOME_LABELS, year_label, year_of_date
 from .models import ReleaseKind
-from .publication import PublishedFamily, family_table_for, published_family, release_family
+from .publication import PublishedFamily, family_table_for, release_family
 from .targets import HIRING_KINDS, Progress, progress
 
 SCOPE_PARAMETERS = ("scheme", "organisation", "year_basis", "from", "to")  # the statistics API's own
@@ -496,6 +496,15 @@ class National:
     def describe_rule(self) -> str:
         return self.family.rule.describe()
 
+    @property
+    def when(self) -> str:
+        """When these figures were counted, in words: they are released once a quarter (decision 0081)."""
+        counted = timezone.localtime(self.family.counted_at)
+        return (
+            f"All organisations together: the figures as counted on {counted:%-d %B %Y}, when they were first "
+            "shown this quarter; they are published once a quarter, so they can be behind your own figures."
+        )
+
 
 def _band_code(grade_code: str) -> str:
     """The common grade a grade counts as in published tables (an organisation's own grade: its band)."""
@@ -507,7 +516,7 @@ def national(filters: Filters, user=None) -> National:
     """All organisations' published figures for the filters' scheme and year basis: the all-years family,
     released to the dashboard (recorded once per distinct content, after the joint audit)."""
     scope = Scope(scheme=filters.scope.scheme, year_basis=filters.year_basis)
-    family = release_family(ReleaseKind.DASHBOARD, published_family(scope), by=user)
+    family = release_family(ReleaseKind.DASHBOARD, scope, by=user)
     return National(family, filters)
 
 

@@ -264,7 +264,6 @@ def release(
     by=None,
     foi_request=None,
     reference: str = "",
-    note: Mapping | None = None,
 ) -> Released:
     """Release `tables` (a slice of `family`, the scope's protected all-years family) as `kind`: audited
     together with every earlier release they could be read with (reporting/releases.py), more of their cells
@@ -303,7 +302,6 @@ def release(
             "already_known": list(joint.already_known),
             "changed_cells": {str(pk): cells for pk, cells in joint.changed_cells.items()},
             "counts_checked": joint.counts_checked,
-            **(note or {}),
         }
         record = _record(
             kind, scope, family, released, by=by, foi_request=foi_request, reference=reference, audit=audited
@@ -321,30 +319,46 @@ def release_pack(scope: Scope, *, rule: Rule | None = None, by=None, foi_request
     return release(ReleaseKind.PACK, scope, family, tables, by=by, foi_request=foi_request, reference=reference)
 
 
-def release_family(kind: str, family: PublishedFamily, *, by=None) -> PublishedFamily:
-    """`family` (a scope's all-years family) as released to a page that shows figures across organisations (a
-    dashboard, `kind`): released through the joint audit (`release`, which may hide more of its cells) the
-    first time this content is shown, and recorded once per distinct content, not once per page view: the
-    family's digest is kept in the release's audit (`family_hash`), so the same family shown again, even after
-    the cache has moved on, is read back from the register as it was released. Returns the family with the
-    tables as released."""
-    scope = resolve(family.scope)
-    digest = content_hash(scope, family.rule, tables_as_json(family.tables))
+def release_family(kind: str, scope: Scope, *, by=None) -> PublishedFamily:
+    """The scope's all-years family as released to pages that show figures across organisations (a dashboard,
+    `kind`), at most once per calendar quarter (decision 0081): the first page view of a quarter releases the
+    family as it then stands through the joint audit (`release`, which may hide more of its cells), and every
+    later view that quarter reads that release back from the register, whatever has changed since. A release
+    per change of records would put a new, slightly different family beside the last one every few minutes:
+    each would hide more and audit longer (BENCHMARKS.md, "Release register"), and the differences between
+    them are exactly what the register exists to keep hidden. Returns the family with the tables as released;
+    its `counted_at` says when its hires were counted."""
+    scope = resolve(scope.all_years())
+    rule = Rule.from_settings()
+    today = timezone.localdate()
+    quarter_began = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    key = f"released:{kind}:{scope.scheme_id}:{scope.organisation_id}:{scope.year_basis}:{quarter_began}"
 
     def compute() -> PublishedFamily:
         known = (
             Release.objects.filter(kind=kind, scheme_id=scope.scheme_id, organisation_id=scope.organisation_id)
-            .filter(year_basis=scope.year_basis, audit__family_hash=digest)
+            .filter(year_basis=scope.year_basis, first_year=None, last_year=None)
+            .filter(threshold=rule.threshold, rounding_base=rule.rounding_base)
+            .filter(released_at__gte=_local_midnight(quarter_began))
             .order_by("pk")
             .first()
         )
         if known is None:
-            return replace(
-                family, tables=release(kind, scope, family, family.tables, by=by, note={"family_hash": digest}).tables
-            )
-        return replace(family, tables=tuple(_published_table(table) for table in known.tables))
+            family = published_family(scope, rule)
+            return replace(family, tables=release(kind, scope, family, family.tables, by=by).tables)
+        return PublishedFamily(
+            scope,
+            rule,
+            tuple(_published_table(table) for table in known.tables),
+            hidden_values_audited=int(known.audit.get("counts_checked", 0)),
+            counted_at=known.counted_at,
+        )
 
-    return cached(f"released:{kind}:{digest}", compute)
+    return cached(key, compute)
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def _published_table(stored: Mapping) -> PublishedTable:

@@ -164,6 +164,7 @@ def overview(user, filters: Filters) -> Page:
             people_note,
             f"{everyone.symbol}: hidden to protect the people counted. {everyone.describe_rule()}",
             f"'{NOT_PUBLISHED}': the service publishes counts of hires and of their latest outcomes only.",
+            everyone.when,
         ),
         source=f"{SOURCE_OWN} All organisations together: {SOURCE_ALL[8:]}",
     )
@@ -181,7 +182,7 @@ def overview(user, filters: Filters) -> Page:
         rows=tuple(
             (row.year, row.hires, row.people, published(everyone.hires(labels=[row.year]), everyone)) for row in trend
         ),
-        notes=("Up to ten years, to the end of the period chosen.",),
+        notes=("Up to ten years, to the end of the period chosen.", everyone.when),
         source=SOURCE_OWN,
         chart=Chart(
             "bar",
@@ -316,6 +317,7 @@ def outcomes(user, filters: Filters) -> Page:
             "(CLIS reports about 80% nationally).",
             "With a location or a grade chosen, only hires are published for it: outcomes are published by year "
             "only ('not published').",
+            everyone.when,
         ),
         source=SOURCE_ALL,
     )
