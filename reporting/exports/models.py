@@ -325,6 +325,12 @@ class ExportRun(models.Model):
     file_removed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="What went wrong, in words.")
     notified_at = models.DateTimeField(null=True, blank=True)
+    releases = models.ManyToManyField(
+        "reporting.Release",
+        blank=True,
+        related_name="export_runs",
+        help_text="The releases in the register of the statistics in the file (none for a records extract).",
+    )
 
     objects = ExportRunQuerySet.as_manager()
 
