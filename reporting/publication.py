@@ -1,8 +1,8 @@
 """The one publication path: count -> protect -> audit -> a published family, which every output reads.
 
-Every number that leaves the product (an FOI pack, a statistics API answer, and the dashboards and exports to
-come) is read off a `PublishedFamily`: the tables of the FOI pack for one scope (`FAMILY_TABLES`), counted in
-one GROUP BY (`breakdowns.count_tables`), protected together (`disclosure.protect`) and audited
+Every number that leaves the product (an FOI pack, a statistics API answer, a scheduled export, and the
+dashboards to come) is read off a `PublishedFamily`: the tables of the FOI pack for one scope (`FAMILY_TABLES`),
+counted in one GROUP BY (`breakdowns.count_tables`), protected together (`disclosure.protect`) and audited
 (`disclosure.audit`); a family that fails its audit is never made. A family keeps only what it shows: each
 cell's published number, or None where the count is hidden, so neither the cache nor any reader holds a
 hidden count.
