@@ -1,9 +1,10 @@
 """The files the exports write, one function per export, each into a path it is given (a temporary name:
 reporting/exports/runs.py checks the file and moves it into place).
 
-- The FOI-ready pack is the FOI pages' workbook (reporting/packs.py, through sources.py).
+- The FOI-ready pack is the FOI pages' workbook (reporting/packs.py, through sources.py), released as an export.
 - The pledge and target progress report sets each pledge or target against the hires in its period and what
-  happened to them, as disclosure-controlled counts.
+  happened to them, as disclosure-controlled counts released as exports (decision 0078).
+Both list the releases they made (`Built.releases`): the run keeps them once it is done.
 - The records extract lists one organisation's placements under the hires import's headings (docs/interfaces.md
   section 1), so HR can correct it and import it again. It is streamed: XlsxWriter's constant_memory mode
   writes each row to disk as it goes, and the rows come from a database cursor in chunks, so memory does not

@@ -57,6 +57,7 @@ def test_the_foi_ready_pack_is_the_foi_pages_workbook(world):
     assert exported.sheetnames == on_the_pages.sheetnames
     for name in exported.sheetnames[3:]:
         assert list(exported[name].values) == list(on_the_pages[name].values)
+    assert checklist_problems(exported) == []
 
 
 def test_the_progress_report_sets_each_pledge_against_its_hires_and_their_outcomes(world):
