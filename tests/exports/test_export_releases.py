@@ -10,6 +10,7 @@ import re
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from openpyxl import load_workbook
 
 from placements.models import RecordAccess
@@ -97,7 +98,7 @@ def test_a_scheduled_foi_pack_beside_an_earlier_pack_of_the_same_scope_recovers_
     assert Attacker([read_pack(earlier), read_pack(export_path(run))], HMRC_UNITS, world).recovered() == []
 
 
-def test_the_export_s_release_is_in_the_register_with_what_it_was_checked_against(a_year_apart):
+def test_the_export_s_release_is_in_the_register_with_what_it_was_checked_against(a_year_apart, client):
     _, earlier, run = a_year_apart
     (release,) = run.releases.all()
     assert release.kind == ReleaseKind.EXPORT
@@ -107,6 +108,11 @@ def test_the_export_s_release_is_in_the_register_with_what_it_was_checked_agains
     assert (release.scheme.code, release.organisation.code, release.last_year) == ("CLIS", "HMRC", 2025)
     notes = {subject: text for _, subject, text in notes_table(load_workbook(export_path(run)))}
     assert "checked together with the 1 earlier release" in notes["Earlier releases"]
+    # The run's page says, in words, what the figures were checked against.
+    client.force_login(User.objects.get(username="hmrc_foi"))
+    page = client.get(f"/exports/runs/{run.pk}/").content.decode()
+    assert "Checked together with 1 earlier release(s)" in page
+    assert pack.describe() in page
     # What the register keeps is what the file shows, cell by cell: the requester's reading of Table_1.
     shown = {tuple(key): value for key, value in release.tables[0]["cells"]}
     by_year = load_workbook(export_path(run))["Table_1"]
