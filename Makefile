@@ -67,10 +67,12 @@ $(CHROMIUM_PATH):
 		echo "(or set CHROMIUM_PATH to a Chromium installed elsewhere), then run 'make test' again." >&2; exit 1; }
 chromium: $(CHROMIUM_PATH)
 
-## lint: ruff lint and format check, and no model change without a migration
+## lint: ruff lint and format check, docker-compose.yml against the Compose Specification's schema (vendored in
+## check-jsonschema), no model change without a migration, and the OpenAPI file matching the API
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY=lint $(PY) manage.py spectacular --validate --fail-on-warn 2>/dev/null | diff -u docs/openapi.yaml - \
 		|| (echo "docs/openapi.yaml differs from the API: run 'make schema' if the change is intended" && exit 1)

@@ -386,10 +386,11 @@ class ReleaseQuerySet(models.QuerySet):
 
 
 class Release(models.Model):
-    """Figures that left the product: an FOI pack, the statistics API's answers for a scope, and (to come) a
-    dashboard table shown across organisations or a scheduled export. It keeps what was shown, cell by cell
-    (a number, or None where the symbol was shown; never a hidden count), so that a later release can be
-    audited together with it (reporting/releases.py, decision 0071). Written once, never changed."""
+    """Figures that left the product: an FOI pack, the statistics API's answers for a scope, a scheduled export
+    (its run lists it: `ExportRun.releases`) and (to come) a dashboard table shown across organisations. It
+    keeps what was shown, cell by cell (a number, or None where the symbol was shown; never a hidden count), so
+    that a later release can be audited together with it (reporting/releases.py, decision 0071). Written once,
+    never changed."""
 
     kind = models.CharField(max_length=10, choices=ReleaseKind.choices)
     released_at = models.DateTimeField(default=timezone.now)

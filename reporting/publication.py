@@ -1,8 +1,8 @@
 """The one publication path: count -> protect -> audit -> a published family, which every output reads.
 
-Every number that leaves the product (an FOI pack, a statistics API answer, and the dashboards and exports to
-come) is read off a `PublishedFamily`: the tables of the FOI pack for one scope (`FAMILY_TABLES`), counted in
-one GROUP BY (`breakdowns.count_tables`), protected together (`disclosure.protect`) and audited
+Every number that leaves the product (an FOI pack, a statistics API answer, a scheduled export, and the
+dashboards to come) is read off a `PublishedFamily`: the tables of the FOI pack for one scope (`FAMILY_TABLES`),
+counted in one GROUP BY (`breakdowns.count_tables`), protected together (`disclosure.protect`) and audited
 (`disclosure.audit`); a family that fails its audit is never made. A family keeps only what it shows: each
 cell's published number, or None where the count is hidden, so neither the cache nor any reader holds a
 hidden count.
@@ -268,9 +268,10 @@ def release(
     """Release `tables` (a slice of `family`, the scope's protected all-years family) as `kind`: audited
     together with every earlier release they could be read with (reporting/releases.py), more of their cells
     hidden where that audit asks (never an earlier release's), and recorded in the register, all or nothing.
-    FOI packs come here (`release_pack`); dashboards' tables shown across organisations and scheduled exports
-    are to come here too, with their own kind. Releases are made one at a time: each takes the scheme rows'
-    locks, so two made at once cannot each miss the other."""
+    FOI packs come here (`release_pack`), and so do scheduled exports (`release_pack` and `release_tables` as
+    ReleaseKind.EXPORT); dashboards' tables shown across organisations are to come here too, with their kind.
+    Releases are made one at a time: each takes the scheme rows' locks, so two made at once cannot each miss
+    the other."""
     organisations = frozenset(scope.organisation_ids) if scope.organisation_id is not None else None
     new = ReleaseRead(
         "this release",
@@ -310,13 +311,45 @@ def release(
     return Released(scope, released, family, record, joint)
 
 
-def release_pack(scope: Scope, *, rule: Rule | None = None, by=None, foi_request=None, reference: str = "") -> Released:
+def release_pack(
+    scope: Scope,
+    *,
+    rule: Rule | None = None,
+    by=None,
+    foi_request=None,
+    reference: str = "",
+    kind: str = ReleaseKind.PACK,
+) -> Released:
     """An FOI pack's tables for a scope and range of years: a slice of the scope's all-years family
-    (`PublishedFamily.tables_over`, decision 0070), released through the register's joint audit."""
+    (`PublishedFamily.tables_over`, decision 0070), released through the register's joint audit (as `kind`:
+    the FOI pages' and the command's packs are packs, a scheduled export's pack is an export)."""
+    return release_tables(kind, scope, None, rule=rule, by=by, foi_request=foi_request, reference=reference)
+
+
+def release_tables(
+    kind: str,
+    scope: Scope,
+    dimensions: Sequence[tuple[str, ...]] | None,
+    *,
+    rule: Rule | None = None,
+    by=None,
+    foi_request=None,
+    reference: str = "",
+) -> Released:
+    """Some of the family's tables (those by `dimensions`; every one for None) over the scope's range of years,
+    released as `kind` through the joint audit: what an output that shows less than a whole pack (the progress
+    report's hires by outcome for one year) releases. Read the numbers it shows off the result's tables: the
+    joint audit may have hidden more of them."""
     scope = resolve(scope)
     family = published_family(scope.all_years(), rule)
     tables = family.tables_over(scope.first_year, scope.last_year)
-    return release(ReleaseKind.PACK, scope, family, tables, by=by, foi_request=foi_request, reference=reference)
+    if dimensions is not None:
+        wanted = [tuple(dims) for dims in dimensions]
+        unknown = [dims for dims in wanted if dims not in [table.dimensions for table in tables]]
+        if unknown:
+            raise ValueError(f"The family has no table by {unknown[0]}.")
+        tables = tuple(table for table in tables if table.dimensions in wanted)
+    return release(kind, scope, family, tables, by=by, foi_request=foi_request, reference=reference)
 
 
 def release_family(kind: str, scope: Scope, *, by=None) -> PublishedFamily:

@@ -2,7 +2,7 @@
 
 Every disclosure-controlled output that leaves the product is a `Release` in the register (reporting/models.py):
 its scope, when its hires were counted, and every cell it showed (its number, or None where it showed the
-symbol). `publication.release` records packs (and, to come, dashboards and exports) after a joint audit;
+symbol). `publication.release` records packs and exports (and, to come, dashboards) after a joint audit;
 `publication.record_answered` records the statistics API's answers, one release per scope and published family.
 
 The joint audit (`JointAudit`, decision 0071) reads a new release together with every earlier release it could

@@ -46,6 +46,35 @@ def test_the_schema_check_catches_a_broken_compose_file(compose_validator, compo
     assert len(list(compose_validator.iter_errors(broken))) >= 2
 
 
+def lint_recipe() -> list[str]:
+    """The commands of the Makefile's `lint` target, as make runs them."""
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("lint:")))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip().replace("$(VENV)", ".venv").replace("$(PY)", ".venv/bin/python"))
+    return recipe
+
+
+def test_make_lint_checks_the_compose_file_against_the_specification(tmp_path, compose):
+    """CI runs `make lint` (.ci/run): its check of docker-compose.yml passes, and fails on a broken copy."""
+    (command,) = [line for line in lint_recipe() if "docker-compose.yml" in line]
+    assert command.startswith(".venv/bin/check-jsonschema --builtin-schema vendor.compose-spec ")
+    passed = subprocess.run(command.split(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    broken = copy.deepcopy(compose)
+    broken["services"]["worker"]["healthcheck"]["interval"] = 60  # a duration is a string, "60s"
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    arguments = [
+        str(tmp_path / "docker-compose.yml") if part == "docker-compose.yml" else part for part in command.split()
+    ]
+    failed = subprocess.run(arguments, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1
+    assert "interval" in failed.stdout
+
+
 def test_compose_runs_web_worker_beat_postgresql_and_redis(compose):
     services = compose["services"]
     assert set(services) >= {"web", "worker", "beat", "db", "redis"}

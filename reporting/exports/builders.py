@@ -1,9 +1,10 @@
 """The files the exports write, one function per export, each into a path it is given (a temporary name:
 reporting/exports/runs.py checks the file and moves it into place).
 
-- The FOI-ready pack is the FOI pages' workbook (reporting/packs.py, through sources.py).
+- The FOI-ready pack is the FOI pages' workbook (reporting/packs.py, through sources.py), released as an export.
 - The pledge and target progress report sets each pledge or target against the hires in its period and what
-  happened to them, as disclosure-controlled counts.
+  happened to them, as disclosure-controlled counts released as exports (decision 0078).
+Both list the releases they made (`Built.releases`): the run keeps them once it is done.
 - The records extract lists one organisation's placements under the hires import's headings (docs/interfaces.md
   section 1), so HR can correct it and import it again. It is streamed: XlsxWriter's constant_memory mode
   writes each row to disk as it goes, and the rows come from a database cursor in chunks, so memory does not
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import xlsxwriter
@@ -32,12 +33,13 @@ from schemes.spreadsheets import FORMULA_PREFIXES
 
 from ..breakdowns import Scope, organisation_and_units
 from ..dimensions import NO_OUTCOME
+from ..packs import WORKBOOK_AUTHOR
+from ..targets import period_scope
 from . import sources
 from .models import ExportedRecord, ExportKind, ExportRun
 from .periods import Period
 
 Progress = Callable[[int, str], None]  # (percent done, what is happening, in words)
-AUTHOR = "Care leaver employment schemes"
 RECORDS_CHUNK = 2000
 OUTCOME_LABELS = dict(OutcomeCode.choices)
 
@@ -48,7 +50,11 @@ class ExportAccessError(PermissionError):
 
 @dataclass(frozen=True)
 class Built:
+    """What a builder made besides the file: its rows, and the releases (in the register) of the statistics it
+    shows, which the run lists once it is done."""
+
     rows: int | None = None
+    releases: tuple = ()
 
 
 def build(run: ExportRun, path: Path, progress: Progress) -> Built:
@@ -72,10 +78,18 @@ def statistics_scope(run: ExportRun, period: Period) -> Scope:
     )
 
 
+def released_by(run: ExportRun):
+    """Who the register says released a statistics export: who asked for it, or the schedule's owner."""
+    if run.requested_by_id:
+        return run.requested_by
+    return run.schedule.owner if run.schedule_id else None
+
+
 def build_foi_pack(run: ExportRun, path: Path, progress: Progress) -> Built:
-    progress(10, "Counting and protecting the tables.")
-    path.write_bytes(sources.foi_pack_bytes(statistics_scope(run, run.period_object), reference=""))
-    return Built()
+    progress(10, "Counting and protecting the tables, and checking them with earlier releases.")
+    pack = sources.foi_pack(statistics_scope(run, run.period_object), by=released_by(run))
+    path.write_bytes(pack.content)
+    return Built(releases=(pack.released.record,))
 
 
 class Sheet:
@@ -91,6 +105,16 @@ class Sheet:
         for column, value in enumerate(values):
             self.write(self.row, column, value, style)
         self.row += 1
+
+    def add_table(self, name: str, header_row: int, headings: list[str]) -> None:
+        """The rows from `header_row` (0-based, holding `headings`) to the last written, as one Excel table."""
+        self.worksheet.add_table(
+            header_row,
+            0,
+            self.row - 1,
+            len(headings) - 1,
+            {"name": name, "columns": [{"header": heading} for heading in headings], "style": "Table Style Light 1"},
+        )
 
     def write(self, row: int, column: int, value, style: str | None = None) -> None:
         worksheet, formats = self.worksheet, self.formats
@@ -109,7 +133,9 @@ def new_workbook(path: Path, title: str, *, constant_memory: bool = False) -> tu
     workbook = xlsxwriter.Workbook(
         str(path), {"constant_memory": constant_memory, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    workbook.set_properties({"title": title, "author": AUTHOR, "company": AUTHOR, "created": timezone.now()})
+    workbook.set_properties(
+        {"title": title, "author": WORKBOOK_AUTHOR, "company": WORKBOOK_AUTHOR, "created": timezone.now()}
+    )
     formats = {
         "text": workbook.add_format({"quote_prefix": True}),
         "heading": workbook.add_format({"quote_prefix": True, "bold": True}),
@@ -150,15 +176,8 @@ def _shown(count: int | None) -> int | str:
 
 
 def _target_scope(target: Target) -> Scope:
-    year = int(target.period[:4])
-    basis = "financial" if "-" in target.period else "calendar"
-    return Scope(
-        scheme=target.scheme.code,
-        organisation=target.organisation.code,
-        year_basis=basis,
-        first_year=year,
-        last_year=year,
-    )
+    """The hires a pledge or target is set against: its scheme, organisation (and units) and one year."""
+    return replace(period_scope(target), scheme=target.scheme.code, organisation=target.organisation.code)
 
 
 def build_progress_report(run: ExportRun, path: Path, progress: Progress) -> Built:
@@ -166,7 +185,8 @@ def build_progress_report(run: ExportRun, path: Path, progress: Progress) -> Bui
     targets = _targets_for(run, period)
     progress(10, f"Counting hires for {len(targets)} pledges and targets.")
     scopes = list(dict.fromkeys(_target_scope(target) for target in targets))
-    tables = dict(zip(scopes, sources.published_hires_by_outcome(scopes), strict=True))
+    answers = sources.released_hires_by_outcome(scopes, by=released_by(run))
+    tables = {scope: published for scope, (published, _) in zip(scopes, answers, strict=True)}
     progress(80, "Writing the workbook.")
 
     title = f"Pledges and targets against hires: {run.describe_scope()}, {period.describe()}"
@@ -199,12 +219,13 @@ def build_progress_report(run: ExportRun, path: Path, progress: Progress) -> Bui
     for name, about in [
         ("Cover", "What this workbook covers and when it was produced"),
         ("Contents", "This list"),
-        ("Notes", "Definitions and symbols, referred to from the tables as [note 1] and so on"),
+        ("Notes", "Definitions and symbols, numbered; the table's headings list those that apply"),
         ("Table_1", f"Pledges and targets against hires, {period.describe()}"),
     ]:
         contents.worksheet.write_url(contents.row, 0, f"internal:'{name}'!A1", string=name)
         contents.write(contents.row, 1, about)
         contents.row += 1
+    contents.add_table("contents", 2, ["Sheet", "What it holds"])
     contents.worksheet.set_column(0, 0, 14)
     contents.worksheet.set_column(1, 1, 80)
 
@@ -219,6 +240,7 @@ def build_progress_report(run: ExportRun, path: Path, progress: Progress) -> Bui
     not_available = "[x]: not available (the hires are hidden, or nothing was pledged)."
     for number, text in enumerate([*PROGRESS_NOTES[:3], rule_note, PROGRESS_NOTES[3], not_available], start=1):
         notes.write_row([f"note {number}", text])
+    notes.add_table("notes", 2, ["Note number", "Note text"])
     notes.worksheet.set_column(0, 0, 14)
     notes.worksheet.set_column(1, 1, 120)
 
@@ -256,22 +278,12 @@ def build_progress_report(run: ExportRun, path: Path, progress: Progress) -> Bui
             ]
         )
     if targets:
-        table.worksheet.add_table(
-            first_row - 1,
-            0,
-            table.row - 1,
-            len(headings) - 1,
-            {
-                "name": "progress",
-                "columns": [{"header": heading} for heading in headings],
-                "style": "Table Style Light 1",
-            },
-        )
+        table.add_table("progress", first_row - 1, headings)
     else:
         table.write_row(["No pledges or targets are recorded for this scope and period."])
     table.worksheet.set_column(0, len(headings) - 1, 16)
     workbook.close()
-    return Built(rows=len(targets))
+    return Built(rows=len(targets), releases=tuple(released.record for _, released in answers))
 
 
 # --- the records extract -------------------------------------------------------------------------------------

@@ -325,6 +325,12 @@ class ExportRun(models.Model):
     file_removed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="What went wrong, in words.")
     notified_at = models.DateTimeField(null=True, blank=True)
+    releases = models.ManyToManyField(
+        "reporting.Release",
+        blank=True,
+        related_name="export_runs",
+        help_text="The releases in the register of the statistics in the file (none for a records extract).",
+    )
 
     objects = ExportRunQuerySet.as_manager()
 
@@ -364,6 +370,28 @@ class ExportRun(models.Model):
     @property
     def has_file(self) -> bool:
         return self.status == RunStatus.DONE and bool(self.file) and self.file_removed_at is None
+
+    def release_checks(self) -> str | None:
+        """What the joint audit checked the file's statistics against, in words, for the run's page (None for a
+        run that released nothing: not done yet, or a records extract)."""
+        releases = list(self.releases.prefetch_related("checked_against__scheme", "checked_against__organisation"))
+        if not releases:
+            return None
+        own = {release.pk for release in releases}
+        earlier = {
+            other.pk: other for release in releases for other in release.checked_against.all() if other.pk not in own
+        }
+        if not earlier:
+            return "No figures about these hires had been released before: they were checked on their own."
+        ordered = sorted(earlier.values(), key=lambda release: (release.released_at, release.pk))
+        text = (
+            f"Checked together with {len(ordered)} earlier release(s) of figures about the same hires, so that read "
+            f"together they give no hidden or small count away: {'; '.join(release.describe() for release in ordered)}."
+        )
+        extra = sum(len(release.audit.get("extra_hidden", [])) for release in releases)
+        if extra:
+            text += f" {extra} more count(s) are hidden in this file because of them."
+        return text
 
     def requested_by_description(self) -> str:
         """Who or which schedule asked, for the exports page."""

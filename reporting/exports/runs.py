@@ -261,6 +261,10 @@ def execute_run(run_id: int, token: str) -> Outcome:
             lease_until=None,
             error="",
         )
+        if finished:
+            # The releases of this attempt's statistics; an attempt that died stays in the register unlisted
+            # (its file never left, and a release recorded but not shown can only make later ones hide more).
+            run.releases.set(built.releases)
         if finished and run.schedule_id:
             from ..tasks import notify_recipients
 

@@ -1,6 +1,8 @@
 """Everything the exports take from the rest of the product, each through exactly one function here: the FOI
-pack (the publication path), published counts for the progress report (slices of the published family), and the
-records a person may see (the access rule). An export never counts, protects or filters records itself.
+pack and the progress report's counts (the publication path, each released as an export in the register after
+the joint audit), and the records a person may see (the access rule). An export never counts, protects or
+filters records itself. The records extract is personal data for one organisation, not statistics: it is no
+release; its openings are written to the read audit (downloads.py).
 """
 
 from __future__ import annotations
@@ -10,26 +12,37 @@ from django.db.models import QuerySet
 from placements.models import Placement
 
 from ..breakdowns import Scope
-from ..packs import build_pack_with_details
-from ..publication import Slice, published_family
+from ..disclosure import TOTAL
+from ..models import ReleaseKind
+from ..packs import Pack, build_pack_with_details
+from ..publication import Released, Slice, release_tables
 
 
-def foi_pack_bytes(scope: Scope, reference: str) -> bytes:
-    """The FOI pack's workbook, the same one the FOI pages give, protected and audited before it is built."""
-    return build_pack_with_details(scope, reference=reference).content
+def foi_pack(scope: Scope, *, by=None) -> Pack:
+    """The FOI pack's workbook, the same one the FOI pages give, released as an export: audited together with
+    every earlier release of the same hires (packs, answers, earlier exports) and recorded in the register."""
+    return build_pack_with_details(scope, by=by, kind=ReleaseKind.EXPORT)
 
 
-def published_hires_by_outcome(scopes: list[Scope]) -> list[Slice]:
-    """For each one-year scope, its hires by latest outcome as the publication path gives them: a slice of the
-    all-years published family of the scope's scheme, organisation and year basis, so the report shows nothing
-    that the FOI pack and the statistics API of the same scope do not (decision 0050)."""
-    slices = []
+def released_hires_by_outcome(scopes: list[Scope], *, by=None) -> list[tuple[Slice, Released]]:
+    """For each one-year scope, its hires by latest outcome as released: the year's row of the scope's
+    all-years family's outcome table (so the report shows nothing the FOI pack and the statistics API of the
+    same scope do not, decision 0050), released as an export through the joint audit, which may hide more of
+    it. Each scope is one release in the register."""
+    answers = []
     for scope in scopes:
-        family = published_family(
-            Scope(scheme=scope.scheme, organisation=scope.organisation, year_basis=scope.year_basis)
-        )
-        slices.append(family.slice(("outcome",), scope.first_year, scope.last_year))
-    return slices
+        released = release_tables(ReleaseKind.EXPORT, scope, [("year", "outcome")], by=by)
+        (table,) = released.tables
+        (year,) = table.categories["year"]
+
+        def shown(outcome, table=table, year=year):
+            # The year's row and the total row over the one year count the same hires: either may be shown.
+            values = (table.value((year, outcome)), table.value((TOTAL, outcome)))
+            return next((value for value in values if value is not None), None)
+
+        cells = tuple(((outcome,), shown(outcome)) for outcome in table.categories["outcome"])
+        answers.append((Slice(("outcome",), cells, shown(TOTAL)), released))
+    return answers
 
 
 def placements_seen_by(user) -> QuerySet:

@@ -119,6 +119,8 @@ def run_detail(request, pk: int):
         rows.append({"key": "Finished", "value": _when(run.finished_at)})
     if run.status == RunStatus.DONE:
         rows.append({"key": "Checksum (SHA-256)", "value": run.checksum})
+        if checks := run.release_checks():
+            rows.append({"key": "Disclosure checks", "value": checks})
     progress = _progress(run, request.user)
     return render(
         request,

@@ -18,6 +18,7 @@ from reporting.exports.models import RequestedVia
 from reporting.exports.periods import Period
 from reporting.packs import build_pack
 from schemes.models import Organisation, Scheme, Target
+from tests.accessible_workbooks import checklist_problems
 from tests.factories import OutcomeFactory, PlacementFactory
 
 D = datetime.date
@@ -56,6 +57,7 @@ def test_the_foi_ready_pack_is_the_foi_pages_workbook(world):
     assert exported.sheetnames == on_the_pages.sheetnames
     for name in exported.sheetnames[3:]:
         assert list(exported[name].values) == list(on_the_pages[name].values)
+    assert checklist_problems(exported) == []
 
 
 def test_the_progress_report_sets_each_pledge_against_its_hires_and_their_outcomes(world):
@@ -99,6 +101,7 @@ def test_the_progress_report_sets_each_pledge_against_its_hires_and_their_outcom
     assert dwp["Hires as a percentage of the pledge [note 6]"] == "[x]"
     notes = [row[0] for row in list(workbook["Notes"].values)[3:]]
     assert notes == [f"note {number}" for number in range(1, 7)]
+    assert checklist_problems(workbook) == []
 
 
 def test_the_records_extract_lists_the_organisation_s_records_under_the_import_s_headings(world):

@@ -138,10 +138,10 @@ def test_a_claimant_that_lost_its_lease_removes_its_own_file(clis, ons_hires, ex
 
 
 def test_a_pack_that_cannot_be_published_safely_fails_in_words_and_leaves_no_file(clis, exports_root, monkeypatch):
-    def refuse(scope, reference):
+    def refuse(scope, *, by):
         raise DisclosureError("Table_2, 2024 / Newport: the hidden count 3 can be worked out exactly")
 
-    monkeypatch.setattr(runs.builders.sources, "foi_pack_bytes", refuse)
+    monkeypatch.setattr(runs.builders.sources, "foi_pack", refuse)
     run, _ = ask(scheme=clis)
     runs.execute_run(run.pk, token="message-1")
     run.refresh_from_db()

@@ -53,14 +53,40 @@ STARTUP_SECONDS = 90  # the build machines are shared: a worker can take a while
 
 @pytest.fixture
 def queue():
-    """A queue of this test's own, used by the test's process and by the processes it starts."""
+    """A queue of this test's own, used by the test's process and by the processes it starts. Afterwards
+    kombu's records of it go too (the queue's lists, one per priority, and the sets that bind it to its
+    exchange), so no test leaves state in Redis for the next: the fixture checks that no key names it."""
     name = f"exports-test-{uuid.uuid4().hex[:12]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = name
     yield name
     celery_app.conf.task_default_queue = previous
     with celery_app.connection_for_write() as broker:
-        broker.default_channel.client.delete(name)
+        channel = broker.default_channel
+        channel.client.delete(
+            *{channel._q_for_pri(name, priority) for priority in channel.priority_steps},
+            channel.keyprefix_queue % name,
+            channel.keyprefix_binding_permanent % name,
+        )
+        left = list(channel.client.scan_iter(match=f"*{name}*"))
+    assert left == [], f"kombu's records of the test's queue are left in Redis: {left}"
+
+
+def forget_workers(node_names: list[str]) -> None:
+    """Remove the bindings of stopped workers' own control queues to the broadcast exchange, which a worker
+    killed with SIGKILL never removes: later pings would otherwise still be sent to them."""
+    if not node_names:
+        return
+    with celery_app.connection_for_write() as broker:
+        channel = broker.default_channel
+        mailboxes = [f"{node}.{celery_app.control.mailbox.namespace}.pidbox" for node in node_names]
+        exchange = f"{celery_app.control.mailbox.namespace}.pidbox"
+        members = [channel.sep.join(["", "", mailbox]) for mailbox in mailboxes]
+        channel.client.srem(channel.keyprefix_queue % exchange, *members)
+        channel.client.srem(channel.keyprefix_binding_permanent % exchange, *members)
+        channel.client.delete(
+            *{channel._q_for_pri(mailbox, priority) for mailbox in mailboxes for priority in channel.priority_steps}
+        )
 
 
 @pytest.fixture
@@ -100,6 +126,7 @@ def processes(committed_reference_data, queue, exports_root, tmp_path):
         )
         process.log_path = tmp_path / f"{name}.log"
         process.node_name = f"{name}@{os.uname().nodename}"
+        process.role = role
         started.append(process)
         if role == "worker":
             wait_for(lambda: celery_app.control.ping([process.node_name], timeout=0.5), STARTUP_SECONDS, process)
@@ -111,6 +138,7 @@ def processes(committed_reference_data, queue, exports_root, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+    forget_workers([process.node_name for process in started if process.role == "worker"])
 
 
 def wait_for(condition, seconds: float, *watched: subprocess.Popen):
@@ -120,7 +148,7 @@ def wait_for(condition, seconds: float, *watched: subprocess.Popen):
             return result
         for process in watched:
             if process.poll() is not None:
-                pytest.fail(f"{process.args[4]} exited early:\n{process.log_path.read_text()}")
+                pytest.fail(f"{process.role} exited early:\n{process.log_path.read_text()}")
         time.sleep(0.2)
     logs = "\n".join(process.log_path.read_text()[-3000:] for process in watched)
     pytest.fail(f"gave up after {seconds} s waiting for {condition.__name__}\n{logs}")

@@ -16,6 +16,7 @@ from reporting.dimensions import NO_OUTCOME
 from reporting.disclosure import DisclosureError, ProtectedTable, Rule
 from reporting.packs import build_pack, build_pack_with_details
 from schemes.models import Grade, Location, Organisation, Scheme
+from tests.accessible_workbooks import checklist_problems, notes_table
 from tests.factories import OutcomeFactory, PlacementFactory
 
 D = datetime.date
@@ -61,6 +62,10 @@ def open_pack(content: bytes):
     return load_workbook(io.BytesIO(content))
 
 
+def notes_by_subject(workbook) -> dict:
+    return {subject: text for _, subject, text in notes_table(workbook)}
+
+
 def read_table(sheet) -> dict:
     """A table sheet as {(row label, column heading): value}, checking the Excel table covers it exactly."""
     (table,) = sheet.tables.values()
@@ -90,25 +95,28 @@ def test_the_pack_follows_the_analysis_function_layout(ons_gfie, settings):
     for expected in ("FOI-2024-2480", "GFiE", "ONS", "2019 to 2024", "02 June 2025", "foi@ons.example.gov.uk"):
         assert expected in cover_text
 
+    assert workbook.properties.title == f"{cover['A1'].value}: {cover['B3'].value}"
+    assert workbook.properties.creator == "Care leaver employment schemes"
+    assert checklist_problems(workbook) == []
+
     contents = workbook["Contents"]
     links = {cell.value: cell.hyperlink.location for cell in contents["A"] if cell.hyperlink}
-    assert links == {sheet: f"'{sheet}'!A1" for sheet in TABLE_SHEETS}
+    assert links == {sheet: f"'{sheet}'!A1" for sheet in workbook.sheetnames}
 
-    notes = {row[0]: row[1] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = notes_by_subject(workbook)
     assert "started a placement" in notes["Hire"]
     assert "Calendar years" in notes["Year"]
     assert "Counts from 1 to 4 are not shown" in notes["Suppression rule"]
     assert "Confidential" in notes["[c]"]
     assert NO_OUTCOME in notes["Latest outcome"]
-
-    for name in ["Contents", "Notes", *TABLE_SHEETS]:
-        sheet = workbook[name]
-        assert sheet["A1"].value, f"{name} has no title in A1"
-        assert not sheet.merged_cells.ranges
-        assert len(sheet.tables) == 1
-        (table,) = sheet.tables.values()
-        for row in sheet[table.ref]:
-            assert all(cell.value is not None for cell in row), f"{name} has a blank cell inside its table"
+    numbers = {subject: number for number, subject, _ in notes_table(workbook)}
+    # Each table's title refers to the notes on what it counts, by number.
+    assert f"[{numbers['Location']}]" in workbook["Table_2"]["A1"].value
+    assert f"[{numbers['Location']}]" not in workbook["Table_3"]["A1"].value
+    assert f"[{numbers['Latest outcome']}]" in workbook["Table_5"]["A1"].value
+    for name in TABLE_SHEETS:
+        assert f"[{numbers['Hire']}]" in workbook[name]["A1"].value
+        assert f"[{numbers['[c]']}]" in workbook[name]["A1"].value
 
     by_year = read_table(workbook["Table_1"])
     assert by_year["headings"] == ["Year", "Number of hires"]
@@ -121,6 +129,35 @@ def test_the_pack_follows_the_analysis_function_layout(ons_gfie, settings):
     outcomes = read_table(workbook["Table_5"])
     assert outcomes["headings"][:3] == ["Year", "Still in post", "Contract extended"]
     assert outcomes["headings"][-2:] == [NO_OUTCOME, "Total"]
+
+
+def test_the_checklist_finds_each_point_a_workbook_misses(ons_gfie):
+    """The checklist the pack passes is not one that passes anything: a pack spoilt point by point fails it."""
+    workbook = open_pack(build_pack(Scope(scheme="GFiE", organisation="ONS")))
+    workbook.properties.title = None
+    workbook.properties.creator = "openpyxl"
+    workbook["Cover"].insert_rows(3)
+    for cell in workbook["Contents"]["A"]:
+        if cell.value == "Notes":
+            cell.hyperlink = None
+    last_note = notes_table(workbook)[-1][0]
+    for name in TABLE_SHEETS:
+        workbook[name]["A1"] = workbook[name]["A1"].value.replace(f"[{last_note}]", "")
+    workbook["Table_1"]["A1"] = workbook["Table_1"]["A1"].value + " [note 99]"
+    workbook["Table_2"]["B4"] = "[note 1]"
+    workbook["Table_3"]["A2"] = None
+    workbook["Table_4"]["B4"] = None
+    assert checklist_problems(workbook) == [
+        "the workbook's title property is not set",
+        "the workbook's author property is not set",
+        "the cover has blank rows [3]",
+        "the contents does not list the sheet Notes",
+        "Table_2!B4 refers to a note inside the table's data",
+        "[note 99] is referred to but the notes have no note 99",
+        f"{last_note} is referred to nowhere",
+        "Table_3 has blank rows [2] above its table",
+        "Table_4 has a blank cell inside its table (row 4)",
+    ]
 
 
 def test_the_tables_agree_with_each_other_and_with_a_count_by_hand(ons_gfie):
@@ -217,12 +254,12 @@ def test_text_that_looks_like_a_formula_is_written_as_text(world):
             for cell in row:
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
     assert workbook["Table_2"]["B3"].value == site.name
-    assert workbook["Cover"]["B3"].value == "=1+1"
+    assert workbook["Cover"]["B2"].value == "=1+1"
 
 
 def test_the_10_5_rule_rounds_and_the_notes_say_so(ons_gfie):
     workbook = open_pack(build_pack(Scope(scheme="GFiE"), rule=Rule.ons_10_5()))
-    notes = {row[0]: row[1] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = notes_by_subject(workbook)
     assert "nearest 5" in notes["Suppression rule"]
     for name in TABLE_SHEETS:
         for value in read_table(workbook[name])["cells"].values():
@@ -232,7 +269,7 @@ def test_the_10_5_rule_rounds_and_the_notes_say_so(ons_gfie):
 def test_financial_years_are_labelled_and_explained(ons_gfie):
     workbook = open_pack(build_pack(Scope(scheme="GFiE", year_basis="financial", first_year=2019, last_year=2023)))
     assert read_table(workbook["Table_1"])["rows"] == ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "Total"]
-    notes = {row[0]: row[1] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = notes_by_subject(workbook)
     assert "1 April to 31 March" in notes["Year"]
 
 
@@ -258,7 +295,7 @@ def test_a_start_date_stored_as_year_one_is_not_counted_and_the_pack_says_what_i
     assert by_year["rows"][-2:] == [last, "Total"]
     assert len(by_year["rows"]) == int(last[:4]) - int(first[:4]) + 2
     assert by_year["cells"][("Total", "Number of hires")] == len(ons_gfie) - 1
-    notes = {row[0]: row[1] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = notes_by_subject(workbook)
     assert "Hires are counted from 2000-01" in notes["Year"]
     assert "1 placements start before 2000-01 and are not counted" in caplog.text
 

@@ -27,6 +27,7 @@ from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
 from schemes.models import Grade, Organisation, Scheme
 from schemes.services import new_token
+from tests.accessible_workbooks import notes_table
 from tests.factories import LocationFactory, OrganisationFactory, OutcomeFactory, PlacementFactory
 
 D = datetime.date
@@ -132,7 +133,7 @@ TITLE_DIMENSIONS = {
 
 def read_pack(path) -> ReadPack:
     workbook = load_workbook(path)
-    cover = {row[0]: row[1] for row in workbook["Cover"].iter_rows(min_row=3, values_only=True) if row[0]}
+    cover = {row[0]: row[1] for row in workbook["Cover"].iter_rows(min_row=2, values_only=True) if row[0]}
     covers = cover["What this covers"]
     scheme = re.search(r"Scheme: ([^;]+)", covers).group(1)
     organisation = re.search(r"Organisation: ([^;]+)", covers).group(1)
@@ -440,7 +441,7 @@ def test_packs_a_year_apart_read_together_recover_nothing_and_say_what_they_were
     assert Attacker([read_pack(first), read_pack(second)], HMRC_UNITS, world).recovered() == []
     earlier, later = Release.objects.order_by("released_at")
     assert list(later.checked_against.all()) == [earlier]
-    notes = {row[0]: row[1] for row in load_workbook(second)["Notes"].iter_rows(min_row=4, values_only=True)}
+    notes = {subject: text for _, subject, text in notes_table(load_workbook(second))}
     assert "checked together with the 1 earlier release" in notes["Earlier releases"]
 
 
