@@ -253,6 +253,9 @@ def test_only_staff_who_work_with_records_use_the_dashboards(hires, client):
     assert client.get("/dashboard/overview/nothing.csv").status_code == 404
     assert client.get("/dashboard/overview/headlines.exe").status_code == 404
     assert "Dashboard" in client.get("/").content.decode()
+    page = client.get("/dashboard/targets/").content.decode()
+    assert 'href="/exports/?export=progress_report"' in page  # the dashboards link to their exports
+    assert client.get("/exports/?export=progress_report").status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)  # cached figures are shared once their transaction commits
