@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from reporting.dashboards import pipeline
+
 from . import views
 from .forms import GovukAuthenticationForm
 
@@ -26,6 +28,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/logged-out/", TemplateView.as_view(template_name="registration/logged_out.html"), name="logged_out"),
+    # Before any `dashboard/` include, so these addresses are the pipeline's whatever the include holds.
+    path("dashboard/pipeline/", pipeline.pipeline, name="pipeline"),
+    path("dashboard/pipeline/<int:pk>/contact/", pipeline.contact, name="pipeline_contact"),
     path("foi/", include("reporting.urls")),
     path("exports/", include("reporting.exports.urls")),
     path("api/v1/", include("careleavers.api_urls")),

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import RowNumber
 from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
 
 from .access import Access, Action
 from .choices import PlacementStatus
-from .models import Contact, Placement
+from .models import Contact
 
 WAITING_STAGES = (PlacementStatus.OFFERED, PlacementStatus.CHECKS, PlacementStatus.CLEARED)
 # The waits counted in the statistics: of the hires who started in this many days up to the day.
