@@ -103,7 +103,8 @@ def _percentile_sql(rank: str, size: str, fraction: tuple[int, int]) -> str:
     group's rows: the wait at 0-based position p(n - 1), interpolated between the two rows around it."""
     numerator, denominator = fraction
     low = f"(({numerator} * ({size} - 1)) / {denominator})"  # whole-number division: the floor
-    part = f"((({numerator} * ({size} - 1)) % {denominator}) * 1.0 / {denominator})"
+    # `%%`: the statement goes with parameters, so the remainder's `%` is written doubled.
+    part = f"((({numerator} * ({size} - 1)) %% {denominator}) * 1.0 / {denominator})"
     return (
         f"SUM(CASE WHEN {rank} - 1 = {low} THEN wait * (1.0 - {part}) "
         f"WHEN {rank} - 1 = {low} + 1 THEN wait * {part} ELSE 0 END)"
