@@ -71,6 +71,7 @@ def _filters(request) -> tuple[PlacementFilterSet, str]:
     for name, empty in (("scheme", "All schemes"), ("organisation", "All organisations")):
         form.fields[name].empty_label = empty
         form.fields[name].widget.attrs["class"] = "govuk-select"
+        form.fields[name].error_messages["invalid_choice"] = f"There is no {name} %(value)s: choose one from the list"
     form.fields["scheme"].queryset = Scheme.objects.order_by("code")
     form.fields["organisation"].queryset = Organisation.objects.order_by("code")
     return filterset, urlencode(data)

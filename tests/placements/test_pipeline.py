@@ -121,7 +121,8 @@ def test_median_and_90th_percentile_waits_by_scheme_and_organisation(world, hire
     # hire is ONS's own, so that figure tells them nothing they cannot count.
     assert figures["GFiE", "all"] == (None, None, None)
     assert figures["CLIS", "all"] == (1, 100.0, 100.0)
-    assert ("GFiE", "DWP") not in figures and ("all", "DWP") not in figures
+    assert ("GFiE", "DWP") not in figures
+    assert ("all", "DWP") not in figures
 
 
 def test_across_organisations_the_figures_are_exact_where_every_hire_is_seen(world, hires):
@@ -132,13 +133,21 @@ def test_across_organisations_the_figures_are_exact_where_every_hire_is_seen(wor
 
     scheme_admin = world.dfe_scheme_admin  # DfE runs CLIS, not GFiE
     figures = figures_by_group(scheme_admin)
-    assert figures == {("CLIS", "ONS"): (1, 100.0, 100.0), ("CLIS", "all"): (1, 100.0, 100.0), ("all", "ONS"): (None,) * 3}
+    assert figures == {
+        ("CLIS", "ONS"): (1, 100.0, 100.0),
+        ("CLIS", "all"): (1, 100.0, 100.0),
+        ("all", "ONS"): (None,) * 3,
+    }
 
 
 def test_filters_narrow_the_figures_before_they_are_counted(world, hires):
     ons_gfie = Placement.objects.filter(organisation=world.ons, scheme__code="GFiE")
     figures = figures_by_group(world.ons_manager, ons_gfie)
-    assert figures == {("GFiE", "ONS"): (4, 25.0, 37.0), ("GFiE", "all"): (4, 25.0, 37.0), ("all", "ONS"): (4, 25.0, 37.0)}
+    assert figures == {
+        ("GFiE", "ONS"): (4, 25.0, 37.0),
+        ("GFiE", "all"): (4, 25.0, 37.0),
+        ("all", "ONS"): (4, 25.0, 37.0),
+    }
 
 
 def test_recording_a_contact_updates_the_last_contact_and_is_in_the_history(world):
