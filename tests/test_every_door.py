@@ -1,6 +1,7 @@
 """Every door checks the same rule (docs/decisions/0060): for each role and a record of its own organisation, one
 of another organisation, and one of another organisation on a scheme its organisation owns, the admin, the API,
-the hires import and the pipeline's contact form allow the same things, and show the candidate's name to the same people.
+the hires import and the pipeline's contact form allow the same things, and show the candidate's name to the
+same people.
 
 The answers expected are the decision written down as data (EXPECTED), not asked of placements/access.py.
 """

@@ -205,3 +205,37 @@ def test_a_unit_manager_records_contacts_for_the_unit_only(world):
         record_contact(unit_manager, offer(world.ons, 40), contacted_on=days_ago(1), method="video")
     record_contact(world.ons_manager, offer(unit, 50), contacted_on=days_ago(1), method="in_person")
     assert Contact.objects.count() == 2
+
+
+def test_hr_add_a_contact_on_the_placement_s_admin_page_and_a_manager_reads_it(client, world):
+    placement = offer(world.ons, 80)
+    page = f"/admin/placements/placement/{placement.pk}/change/"
+    client.force_login(world.ons_hr)
+    response = client.post(
+        page,
+        {
+            "candidate": placement.candidate_id,
+            "organisation": placement.organisation_id,
+            "scheme": placement.scheme_id,
+            "location": placement.location_id,
+            "grade": placement.grade_id,
+            "offered_on": placement.offered_on,
+            "outcomes-TOTAL_FORMS": 0,
+            "outcomes-INITIAL_FORMS": 0,
+            "contacts-TOTAL_FORMS": 1,
+            "contacts-INITIAL_FORMS": 0,
+            "contacts-0-contacted_on": days_ago(1),
+            "contacts-0-method": "email",
+            "contacts-0-note": "Sent the start pack",
+        },
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert (contact.recorded_by, contact.note) == (world.ons_hr, "Sent the start pack")
+    placement.refresh_from_db()
+    assert placement.last_contact_on == days_ago(1)
+
+    client.force_login(world.ons_manager)  # reads the placement's page, contacts included, changes nothing there
+    assert "Sent the start pack" in client.get(page).content.decode()
+    client.force_login(world.dwp_hr)
+    assert client.get(page).status_code in {302, 404}
