@@ -91,6 +91,8 @@ def placement_form(placement: Placement, **changes) -> dict:
         "started_on": placement.started_on,
         "outcomes-TOTAL_FORMS": 0,
         "outcomes-INITIAL_FORMS": 0,
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
     }
     return {**fields, **changes}
 
