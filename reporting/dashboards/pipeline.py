@@ -128,13 +128,18 @@ def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool) -> Tabl
                 schemes[figure.scheme_id] if figure.scheme_id else "All schemes",
                 organisations[figure.organisation_id] if figure.organisation_id else "All organisations",
                 *(
-                    [figure.starts, figure.median, figure.ninetieth]
+                    [figure.starts, _whole(figure.median), _whole(figure.ninetieth)]
                     if figure.shown
                     else [NOT_SHOWN, NOT_SHOWN, NOT_SHOWN]
                 ),
             ]
         )
     return table
+
+
+def _whole(days: float) -> float | int:
+    """120.0 days shown as 120; 37.5 as it is."""
+    return int(days) if days.is_integer() else days
 
 
 def _may_use(access: Access) -> bool:
