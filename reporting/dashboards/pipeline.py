@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from careleavers.forms import GovukFormMixin
 from placements.access import Access, Action
-from placements.audit import record_reads
+from placements.audit import record_read, record_reads
 from placements.choices import ContactMethod, PlacementStatus
 from placements.contacts import record_contact
 from placements.filtersets import PlacementFilterSet
@@ -106,7 +106,7 @@ def _waiting_table(title: str, caption: str, placements, access: Access, query: 
     return table
 
 
-def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool) -> Table:
+def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool, organisation: str | None) -> Table:
     codes = snapshot()
     schemes, organisations = codes.codes(Scheme), codes.codes(Organisation)
     table = Table(
@@ -120,13 +120,14 @@ def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool) -> Tabl
         scheme = schemes.get(figure.scheme_id, "") if figure.scheme_id else "~"  # all schemes last
         return scheme, figure.organisation_id is not None, organisations.get(figure.organisation_id, "")
 
+    every_organisation = f"All of {organisation} (with its units)" if organisation else "All organisations"
     for figure in sorted(figures, key=order):
         if figure.scheme_id is None and scheme_filtered:
             continue  # all schemes of one scheme: the same as that scheme's rows
         table.rows.append(
             [
                 schemes[figure.scheme_id] if figure.scheme_id else "All schemes",
-                organisations[figure.organisation_id] if figure.organisation_id else "All organisations",
+                organisations[figure.organisation_id] if figure.organisation_id else every_organisation,
                 *(
                     [figure.starts, _whole(figure.median), _whole(figure.ninetieth)]
                     if figure.shown
@@ -181,7 +182,11 @@ def pipeline(request):
             access,
             query,
         ),
-        "waits": _statistics_table(wait_statistics(request.user, filtered, today), "scheme" in filterset.data),
+        "waits": _statistics_table(
+            wait_statistics(request.user, filtered, today),
+            scheme_filtered="scheme" in filterset.data,
+            organisation=filterset.data.get("organisation"),
+        ),
     }
     listed = {placement.pk for placement in [*due_shown, *page.object_list]}
     record_reads(request.user, [Placement(pk=pk) for pk in sorted(listed)], RecordAccess.How.DASHBOARD, request.path)
@@ -235,6 +240,7 @@ def contact(request, pk: int):
         else:
             messages.success(request, f"Contact with {placement.candidate.reference} recorded.")
             return redirect(back)
+    record_read(request.user, placement, RecordAccess.How.DASHBOARD, request.path)
     contacts = placement.contacts.select_related("recorded_by")[:20]
     personal = access.allows(Action.VIEW_PERSONAL, placement)
     name = f"{placement.candidate.given_name} {placement.candidate.family_name}".strip() if personal else ""

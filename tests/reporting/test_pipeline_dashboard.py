@@ -230,3 +230,7 @@ def test_the_waits_table_hides_groups_with_records_the_user_cannot_see(client, w
     assert rows[("GFiE", "ONS")] == [1, 60.0, 60.0]
     assert rows[("GFiE", "All organisations")] == ["Not shown"] * 3
     assert ("GFiE", "DWP") not in rows
+    # Filtered to their own organisation, the scheme's figure counts only records they see, so it is shown.
+    table = page_for(client, world.ons_manager, "?organisation=ONS").context["tables"]["waits"]
+    rows = {(row[0], row[1]): row[2:] for row in table.rows}
+    assert rows[("GFiE", "All of ONS (with its units)")] == [1, 60, 60]
