@@ -78,7 +78,8 @@ def _filters(request) -> tuple[PlacementFilterSet, str]:
 
 
 def _waiting_table(title: str, caption: str, placements, access: Access, query: str) -> Table:
-    names = access.everything or bool(access.holder_ids(Action.VIEW_PERSONAL))
+    # A name column only for those who may see some names; each row still asks for its own record.
+    names = access.everything or bool(access.holder_ids(Action.VIEW_PERSONAL) or access.owner_ids(Action.VIEW_PERSONAL))
     columns = ["Candidate reference", *(["Name"] if names else [])]
     columns += ["Organisation", "Scheme", "Stage", "Offered", "Days waited", "Last contact"]
     table = Table(title, columns, caption=caption, numeric_columns=(columns.index("Days waited"),))
