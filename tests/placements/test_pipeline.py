@@ -6,6 +6,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from placements.contacts import record_contact
 from placements.models import Contact, Placement
@@ -239,3 +240,26 @@ def test_hr_add_a_contact_on_the_placement_s_admin_page_and_a_manager_reads_it(c
     assert "Sent the start pack" in client.get(page).content.decode()
     client.force_login(world.dwp_hr)
     assert client.get(page).status_code in {302, 404}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="compares with PostgreSQL's own percentile_cont")
+def test_the_percentiles_agree_with_postgresql_s_percentile_cont(world):
+    waits = [3, 7, 7, 12, 19, 25, 26, 40, 41, 58, 90, 91, 120, 200, 201, 265]
+    for number, waited in enumerate(waits):
+        hire(world.ons if number % 3 else world.dwp, waited, scheme="CLIS" if number % 2 else "GFiE")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT scheme_id, organisation_id, COUNT(*), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY started_on - offered_on), "
+            "percentile_cont(0.9) WITHIN GROUP (ORDER BY started_on - offered_on) "
+            "FROM placements_placement GROUP BY scheme_id, organisation_id"
+        )
+        expected = {(s, o): (n, round(m, 1), round(p, 1)) for s, o, n, m, p in cursor.fetchall()}
+    figures = wait_statistics(world.superuser, Placement.objects.all(), TODAY)
+    pairs = {
+        (f.scheme_id, f.organisation_id): (f.starts, f.median, f.ninetieth)
+        for f in figures
+        if f.scheme_id and f.organisation_id
+    }
+    assert pairs == expected
+    assert len(expected) == 4
