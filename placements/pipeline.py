@@ -137,8 +137,9 @@ def wait_statistics(user, placements: QuerySet, as_at: datetime.date) -> list[Wa
     windows = {}
     for name, columns in GROUPINGS:
         partition = [F(column) for column in columns]
-        windows[f"rank_{name}"] = Window(RowNumber(), partition_by=partition, order_by=[F("wait").asc(), F("pk")])
-        windows[f"size_{name}"] = Window(Count("pk"), partition_by=partition)
+        # Ties in the order need no breaking: equal waits give the percentile the same value whichever comes first.
+        windows[f"rank_{name}"] = Window(RowNumber(), partition_by=partition, order_by=F("wait").asc())
+        windows[f"size_{name}"] = Window(Count("*"), partition_by=partition)
     waits = (
         visible.annotate(wait=DaysBetween(F("started_on"), F("offered_on")))
         .annotate(**windows)
@@ -165,7 +166,7 @@ def wait_statistics(user, placements: QuerySet, as_at: datetime.date) -> list[Wa
         _hires_waited(placements, as_at)
         .order_by()
         .values("scheme_id", "organisation_id")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))  # not the id: placement_start_waits answers it from the index alone
         .values_list("scheme_id", "organisation_id", "count")
     ):
         for key in ((scheme_id, organisation_id), (scheme_id, None), (None, organisation_id)):
