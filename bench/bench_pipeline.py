@@ -30,6 +30,7 @@ import django  # noqa: E402
 django.setup()
 
 import time_machine  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -115,6 +116,11 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database filled by bench/populate.py.")
     setup_test_environment()  # the test client's response context, for the page's query count
+    # Pages link `{% static %}` files; without `collectstatic` there is no manifest to look their names up in.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     print(f"{Placement.objects.count():,} placements; clock at {AS_AT}\n")
     print("| who | what | service | hand SQL | ratio |")
     print("|---|---|---:|---:|---:|")

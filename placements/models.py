@@ -251,6 +251,10 @@ class Placement(models.Model):
             models.Index(fields=["started_on"], name="placement_started_on"),
             # The pipeline's waits from offer to start of a year's hires, counted from the index alone.
             models.Index(fields=["started_on", "scheme", "organisation", "offered_on"], name="placement_start_waits"),
+            # Offers not started (the pipeline's waiting list), by organisation, oldest offer first.
+            models.Index(
+                fields=["organisation", "offered_on"], condition=Q(started_on__isnull=True), name="placement_waiting"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,8 @@ def waiting(placements: QuerySet, as_at: datetime.date) -> QuerySet:
     since the offer and `last_contact_method` (of the latest contact recorded), longest wait first."""
     latest_contact = Contact.objects.filter(placement=OuterRef("pk")).order_by("-contacted_on", "-pk")
     return (
-        placements.filter(offered_on__lte=as_at)
+        # Implied by the stages (not started by then), written out so an index can find them: placement_waiting.
+        placements.filter(Q(started_on__isnull=True) | Q(started_on__gt=as_at), offered_on__lte=as_at)
         .with_status_in(WAITING_STAGES, as_at)
         .annotate(
             days_waited=DaysBetween(Value(as_at), F("offered_on")),
