@@ -4,8 +4,8 @@ waits from offer to start run; and who needs a call (docs/decisions/0085-waiting
 *Waiting* is the pipeline's own word for it (`status_expression`): offered on or before the day, and neither
 started, ended nor withdrawn by then; the *stage* is that status (offered, pre-employment checks, cleared).
 Every list starts from the records the user may see (`access.restrict`, Action.VIEW), and everything is counted
-in the database: the waits' median and 90th percentile with window functions that PostgreSQL and SQLite both
-run, so no list of waits is ever sorted in Python.
+in the database: the waits' median and 90th percentile with PostgreSQL's `percentile_cont`, or with window
+functions where there is none (SQLite), so no list of waits is ever sorted in Python.
 """
 
 from __future__ import annotations
