@@ -301,6 +301,12 @@ RECORD_DATES_DAYS_AHEAD = env.int("RECORD_DATES_DAYS_AHEAD", default=366)  # ref
 PLANNED_END_DAYS_AHEAD = env.int("PLANNED_END_DAYS_AHEAD", default=4 * 366)  # a planned end, after today
 AGE_AT_OFFER_MIN = env.int("AGE_AT_OFFER_MIN", default=14)
 AGE_AT_OFFER_MAX = env.int("AGE_AT_OFFER_MAX", default=30)
+
+# The pipeline dashboard's keep-in-touch list: offers waiting more than KEEP_IN_TOUCH_WAITED_DAYS since the offer
+# with no contact recorded in the last KEEP_IN_TOUCH_SILENT_DAYS (docs/decisions/0085).
+KEEP_IN_TOUCH_WAITED_DAYS = env.int("KEEP_IN_TOUCH_WAITED_DAYS", default=28)
+KEEP_IN_TOUCH_SILENT_DAYS = env.int("KEEP_IN_TOUCH_SILENT_DAYS", default=21)
+
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 # Disclosure control defaults for published statistics (docs/domain.md): counts 1..threshold-1 are hidden.

@@ -24,7 +24,7 @@ from schemes.choices import Role
 from schemes.models import Membership, Organisation, Scheme
 from schemes.reference import snapshot
 
-from .models import Candidate, Outcome, Placement
+from .models import Candidate, Contact, Outcome, Placement
 
 
 class Action(enum.Enum):
@@ -32,6 +32,7 @@ class Action(enum.Enum):
     CHANGE = "change"  # change, add or delete it
     VIEW_PERSONAL = "view_personal"  # see, change, filter and search its candidate's name and contact details
     MOVE = "move"  # give it another candidate or employer
+    RECORD_CONTACT = "record_contact"  # record a contact with its candidate (placements/contacts.py)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ GRANTS = {
     # and the only one that files its records or moves them between its candidates and units.
     Action.VIEW_PERSONAL: Grant((Role.HR, Role.SCHEME_ADMIN), scheme_owner=False),
     Action.MOVE: Grant((Role.HR, Role.SCHEME_ADMIN), scheme_owner=False),
+    # Keeping in touch with the people it has offered jobs to is the employer's: its HR and its managers, who
+    # change nothing else; a scheme owner's administrator watches the waits but does not write to another
+    # department's candidates (docs/decisions/0085).
+    Action.RECORD_CONTACT: Grant((Role.HR, Role.MANAGER, Role.SCHEME_ADMIN), scheme_owner=False),
 }
 
 # Roles whose holders see their own organisations' individual records (and exact counts of them).
@@ -97,7 +102,7 @@ class Access:
             if owners:
                 scope |= Q(pk__in=Placement.objects.filter(scheme__owner_id__in=owners).values("candidate_id"))
             return scope
-        prefix = {Placement: "", Outcome: "placement__"}[model]
+        prefix = {Placement: "", Outcome: "placement__", Contact: "placement__"}[model]
         scope = Q(**{f"{prefix}organisation_id__in": holders})
         if owners:  # only then join the schemes: the join would cost every other user's list and count
             scope |= Q(**{f"{prefix}scheme__owner_id__in": owners})
@@ -121,7 +126,7 @@ class Access:
             return True
         if not self.active:
             return False
-        if isinstance(record, Outcome):
+        if isinstance(record, Outcome | Contact):
             return record.placement_id is not None and self.allows(action, record.placement)
         if isinstance(record, Placement):
             owner = record.scheme.owner_id if record.scheme_id is not None else None

@@ -27,7 +27,8 @@ from .access import PERSONAL_FIELDS, Access, Action, allows, filing_organisation
 from .admin_import import HiresImportMixin
 from .audit import record_read
 from .choices import PlacementStatus
-from .models import Candidate, Outcome, Placement, RecordAccess
+from .contacts import record_contact
+from .models import Candidate, Contact, Outcome, Placement, RecordAccess
 
 
 class AccessCheckedForm(forms.ModelForm):
@@ -180,6 +181,28 @@ class OutcomeInline(ScopedInlineMixin, admin.TabularInline):
     fields = ["code", "on", "destination_organisation", "activity_code", "notes"]
     autocomplete_fields = ["destination_organisation"]
     extra = 0
+
+
+class ContactInline(admin.TabularInline):
+    """The contacts recorded for a placement, latest first: a log, so added (through `record_contact`, which
+    checks the rule and keeps the last contact in step) but never changed or deleted here."""
+
+    model = Contact
+    fields = ["contacted_on", "method", "note", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None or allows(request.user, Action.VIEW, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and allows(request.user, Action.RECORD_CONTACT, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -344,10 +367,27 @@ class PlacementAdmin(HiresImportMixin, RecordAdmin):
         ),
         ("Latest outcome (from the history below)", {"fields": ["latest_outcome", "latest_outcome_on"]}),
     ]
-    inlines = [OutcomeInline]
+    inlines = [OutcomeInline, ContactInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_status()
+
+    def save_formset(self, request, form, formset, change):
+        """New contacts go through `record_contact`, like the pipeline page's: the rule, the contact's own
+        checks, and the placement's last contact kept in step (inside the admin's transaction)."""
+        if formset.model is not Contact:
+            return super().save_formset(request, form, formset, change)
+        formset.changed_objects, formset.deleted_objects = [], []
+        formset.new_objects = [
+            record_contact(
+                request.user,
+                form.instance,
+                **{name: entry.cleaned_data[name] for name in ("contacted_on", "method", "note")},
+            )
+            for entry in formset.extra_forms
+            if entry.has_changed()
+        ]
+        return None
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

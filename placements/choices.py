@@ -54,3 +54,14 @@ class PlacementStatus(models.TextChoices):
     STARTED = "started", "In post"
     ENDED = "ended", "Ended"
     WITHDRAWN = "withdrawn", "Withdrew before start"
+
+
+class ContactMethod(models.TextChoices):
+    """How someone got in touch with a candidate waiting to start (or tried to)."""
+
+    PHONE = "phone", "Phone call"
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+    LETTER = "letter", "Letter"
+    IN_PERSON = "in_person", "In person"
+    VIDEO = "video", "Video call"

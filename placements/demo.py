@@ -22,8 +22,8 @@ from schemes.choices import Role
 from schemes.models import Grade, Location, Organisation, Scheme, Target
 from schemes.services import set_up_user
 
-from .choices import ActivityCode, LegalStatus, OutcomeCode
-from .models import Candidate, Outcome, Placement
+from .choices import ActivityCode, ContactMethod, LegalStatus, OutcomeCode
+from .models import Candidate, Contact, Outcome, Placement
 from .signals import announce_records_changed
 
 DEMO_PREFIX = "DEMO-"
@@ -367,6 +367,32 @@ class _Generator:
         return history, ended
 
 
+def demo_contacts(rng: random.Random, records: list[Placement], author) -> list[Contact]:
+    """For each offer waiting with a last contact, the contacts behind it: one on the day of the last contact and,
+    for some, an earlier one just after the offer (so the pipeline page's last contact is a contact recorded)."""
+    methods = {ContactMethod.PHONE: 5, ContactMethod.EMAIL: 4, ContactMethod.TEXT: 2, ContactMethod.LETTER: 1}
+    notes = ["Start date not yet confirmed", "Clearance still in progress", "Checked in; still keen", ""]
+    contacts = []
+    for record in records:
+        if record.started_on is not None or record.last_contact_on is None:
+            continue
+        days = [record.last_contact_on]
+        soon_after_offer = record.offered_on + datetime.timedelta(days=rng.randint(1, 5))
+        if soon_after_offer < record.last_contact_on and rng.random() < 0.5:
+            days.insert(0, soon_after_offer)
+        for day in days:
+            contacts.append(
+                Contact(
+                    placement_id=record.pk,
+                    contacted_on=day,
+                    method=_weighted(rng, methods),
+                    note=rng.choice(notes),
+                    recorded_by=author,
+                )
+            )
+    return contacts
+
+
 def demo_candidates():
     return Candidate.objects.filter(reference__startswith=DEMO_PREFIX)
 
@@ -421,6 +447,9 @@ def create_demo_records(
     for outcome in outcomes:
         outcome.placement_id = outcome.placement.pk
     bulk_create_with_history(outcomes, Outcome, batch_size=500, **authored)
+    # Their own Random: the placements stay the same whether or not contacts are drawn.
+    contacts = demo_contacts(random.Random(seed + 1), records, authored["default_user"])
+    bulk_create_with_history(contacts, Contact, batch_size=500, **authored)
     Placement.objects.filter(candidate__reference__startswith=DEMO_PREFIX).refresh_latest_outcomes()
     announce_records_changed(sender=Placement)  # bulk writes send no save signals; cached figures must go
     waiting = sum(1 for record in records if record.started_on is None)

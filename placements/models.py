@@ -23,7 +23,7 @@ from simple_history.models import HistoricalRecords
 from schemes.models import Grade, Location, Organisation, Scheme
 
 from . import rules
-from .choices import ActivityCode, LegalStatus, OutcomeCode, PlacementStatus
+from .choices import ActivityCode, ContactMethod, LegalStatus, OutcomeCode, PlacementStatus
 
 # A placement's dates, each judged against the date windows (placements/rules.py).
 PLACEMENT_DATE_FIELDS = (
@@ -249,6 +249,12 @@ class Placement(models.Model):
             # matching ids from the index alone, then sorted (walking the newest first visited ~17,000 rows).
             models.Index(fields=["organisation", "scheme", "started_on", "id"], name="placement_org_scheme_start"),
             models.Index(fields=["started_on"], name="placement_started_on"),
+            # The pipeline's waits from offer to start of a year's hires, counted from the index alone.
+            models.Index(fields=["started_on", "scheme", "organisation", "offered_on"], name="placement_start_waits"),
+            # Offers not started (the pipeline's waiting list), by organisation, oldest offer first.
+            models.Index(
+                fields=["organisation", "offered_on"], condition=Q(started_on__isnull=True), name="placement_waiting"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -370,6 +376,46 @@ class Outcome(models.Model):
             raise ValidationError(rules.as_sentences(problems))
 
 
+class Contact(models.Model):
+    """One contact with a candidate about their placement, kept so offers waiting to start are not left in
+    silence ("communicate at every stage, and also when nothing is happening").
+
+    Recorded through `placements.contacts.record_contact`, which checks the access rule and keeps
+    `Placement.last_contact_on` in step; every change is kept by django-simple-history."""
+
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="contacts")
+    contacted_on = models.DateField(verbose_name="date of contact")
+    method = models.CharField(max_length=20, choices=ContactMethod.choices)
+    note = models.TextField(blank=True, help_text="What was said or agreed; no more personal detail than needed.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["placement", "-contacted_on", "-pk"]
+        indexes = [models.Index(fields=["placement", "contacted_on"], name="contact_placement_on")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} on {self.contacted_on:%d/%m/%Y}"
+
+    def clean(self):
+        placement = self.placement if self.placement_id else None
+        if placement is None or self.contacted_on is None:
+            return
+        problems = rules.date_window_problems(
+            {"contacted_on": self.contacted_on},
+            scheme_first_year=placement.scheme.first_year,
+            scheme=placement.scheme.code,
+        )
+        if self.contacted_on > timezone.localdate():
+            problems["contacted_on"] = "the date of contact must be today or in the past"
+        problems.update(rules.text_problems(note=self.note))
+        if problems:
+            raise ValidationError(rules.as_sentences(problems))
+
+
 class RecordAccess(models.Model):
     """One read of a care leaver's record by a person (docs/domain.md: every read is audited).
 
@@ -380,6 +426,7 @@ class RecordAccess(models.Model):
         ADMIN_HISTORY = "admin_history", "Opened the record's history in the admin"
         API = "api", "Read through the API"
         EXPORT = "export", "Included in an export"
+        DASHBOARD = "dashboard", "Listed on a dashboard page"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_accesses")
     at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,16 +1,18 @@
 """Every door checks the same rule (docs/decisions/0060): for each role and a record of its own organisation, one
-of another organisation, and one of another organisation on a scheme its organisation owns, the admin, the API
-and the hires import allow the same things, and show the candidate's name to the same people.
+of another organisation, and one of another organisation on a scheme its organisation owns, the admin, the API,
+the hires import and the pipeline's contact form allow the same things, and show the candidate's name to the
+same people.
 
 The answers expected are the decision written down as data (EXPECTED), not asked of placements/access.py.
 """
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from placements.importing import import_placements_file
-from placements.models import Candidate, Placement
+from placements.models import Candidate, Contact, Placement
 from schemes.models import Organisation, Scheme
 from schemes.services import new_token
 from tests.factories import PlacementFactory
@@ -27,22 +29,24 @@ DOORS = (
     "import",  # a hires spreadsheet row changes the placement
     "personal details in the admin",  # the candidate's page shows the name
     "personal details in the API",  # GET /api/v1/candidates/{id}/ gives the name
+    "record contact",  # the pipeline dashboard's "Record a contact" form saves a contact
 )
 ALL = frozenset(DOORS)
 PERSONAL = frozenset({"personal details in the admin", "personal details in the API"})
 READ = frozenset({"admin read", "API read"})
+CONTACT = frozenset({"record contact"})
 NOTHING = frozenset()
 
 # The decision, as data: what each role may do with a record of its own organisation, of another organisation,
 # and of another organisation on a scheme the role's organisation owns.
 EXPECTED = {
     "hr": {"own": ALL, "another's": NOTHING, "another's on its scheme": NOTHING},
-    "manager": {"own": READ, "another's": NOTHING, "another's on its scheme": NOTHING},
+    "manager": {"own": READ | CONTACT, "another's": NOTHING, "another's on its scheme": NOTHING},
     "foi": {"own": NOTHING, "another's": NOTHING, "another's on its scheme": NOTHING},
     "api": {"own": NOTHING, "another's": NOTHING, "another's on its scheme": NOTHING},
     # A scheme owner's administrator runs the placements on its scheme, but another employer's candidates'
-    # names and contact details stay with that employer.
-    "scheme_admin": {"own": ALL, "another's": NOTHING, "another's on its scheme": ALL - PERSONAL},
+    # names and contact details stay with that employer, and so does keeping in touch with them.
+    "scheme_admin": {"own": ALL, "another's": NOTHING, "another's on its scheme": ALL - PERSONAL - CONTACT},
     "superuser": {"own": ALL, "another's": ALL, "another's on its scheme": ALL},
 }
 # Who plays each role, and which organisation is "own" for them (the superuser has none: ONS stands in).
@@ -87,6 +91,8 @@ def placement_form(placement: Placement, **changes) -> dict:
         "started_on": placement.started_on,
         "outcomes-TOTAL_FORMS": 0,
         "outcomes-INITIAL_FORMS": 0,
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
     }
     return {**fields, **changes}
 
@@ -147,6 +153,13 @@ def try_door(door: str, user, placement: Placement, client, api, tmp_path) -> bo
     if door == "personal details in the API":
         response = api.get(f"/api/v1/candidates/{candidate.pk}/")
         return response.status_code == 200 and response.json().get("given_name") == NAME
+    if door == "record contact":
+        contacted_on = f"{timezone.localdate():%d/%m/%Y}"
+        client.post(
+            reverse("dashboard:pipeline_contact", args=[placement.pk]),
+            {"contacted_on": contacted_on, "method": "phone", "note": door},
+        )
+        return Contact.objects.filter(placement=placement, note=door).exists()
     raise AssertionError(door)
 
 

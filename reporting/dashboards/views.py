@@ -42,10 +42,10 @@ FORMATS = {
 
 
 def sections(current: str) -> list[dict]:
-    """The dashboard's own navigation (the pipeline page comes from its own app, under /dashboard/pipeline/)."""
+    """The dashboard's own navigation."""
     links = [
         ("Overview", reverse("dashboard:overview"), "overview"),
-        ("Pipeline", "/dashboard/pipeline/", "pipeline"),
+        ("Pipeline", reverse("dashboard:pipeline"), "pipeline"),
         ("Outcomes", reverse("dashboard:outcomes"), "outcomes"),
         ("Pledges and targets", reverse("dashboard:targets"), "targets"),
     ]

@@ -75,6 +75,8 @@ def test_a_scheme_administrator_changes_a_placement_on_their_scheme_but_does_not
             "started_on": on_clis.started_on,
             "outcomes-TOTAL_FORMS": 0,
             "outcomes-INITIAL_FORMS": 0,
+            "contacts-TOTAL_FORMS": 0,
+            "contacts-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 200
@@ -145,6 +147,8 @@ def test_a_scheme_administrator_adds_a_placement_for_any_employer_on_their_schem
                 "offered_on": "2025-06-02",
                 "outcomes-TOTAL_FORMS": 0,
                 "outcomes-INITIAL_FORMS": 0,
+                "contacts-TOTAL_FORMS": 0,
+                "contacts-INITIAL_FORMS": 0,
             },
         )
 

@@ -30,6 +30,8 @@ def placement_form(placement, outcomes=(), **changes):
         "ended_on": placement.ended_on or "",
         "outcomes-TOTAL_FORMS": len(outcomes),
         "outcomes-INITIAL_FORMS": 0,
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
         "outcomes-MIN_NUM_FORMS": 0,
         "outcomes-MAX_NUM_FORMS": 1000,
     }

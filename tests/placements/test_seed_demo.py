@@ -7,11 +7,11 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from rest_framework.authtoken.models import Token
 
 from placements.demo import DEMO_PASSWORD
-from placements.models import Candidate, Outcome, Placement
+from placements.models import Candidate, Contact, Outcome, Placement
 from schemes.models import Organisation, Scheme, Target
 from tests.signing_in import authenticate
 
@@ -90,6 +90,11 @@ def test_some_offers_are_still_waiting_to_start_some_without_contact_for_months(
     assert waiting.filter(last_contact_on__lt=TODAY - datetime.timedelta(days=90)).exists()
     assert waiting.filter(last_contact_on__gte=TODAY - datetime.timedelta(days=30)).exists()
     assert not Placement.objects.filter(started_on__gt=TODAY).exists()
+    # The last contact of an offer waiting is a contact recorded (the pipeline page shows how it was made).
+    contacted = waiting.exclude(last_contact_on=None)
+    assert contacted.exists()
+    assert not contacted.exclude(contacts__contacted_on=F("last_contact_on")).exists()
+    assert not Contact.objects.filter(contacted_on__gt=TODAY).exists()
 
 
 def test_every_demo_record_passes_the_models_own_validation(seeded):
@@ -131,6 +136,7 @@ def test_the_history_of_every_demo_record_names_the_demo_data_user_who_cannot_si
         Candidate.history.all(),
         Placement.history.all(),
         Outcome.history.all(),
+        Contact.history.all(),
         Target.history.all(),
         Organisation.history.filter(code__in=["DERBY", "ONS-DSC"]),
         Scheme.history.filter(code="DCC-APPS"),

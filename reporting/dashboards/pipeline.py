@@ -1,0 +1,261 @@
+"""The pipeline dashboard (/dashboard/pipeline/): offers waiting to start, who is due a contact, how long waits
+run; and recording a contact from it (docs/decisions/0085-waiting-offers-and-contacts.md).
+
+The queries are placements/pipeline.py's and the rule placements/access.py's: the page lists the records the
+user may see (Action.VIEW), shows a candidate's name only where Action.VIEW_PERSONAL allows it (never to a
+manager), and offers "Record a contact" only where Action.RECORD_CONTACT does. Its filters are the statistics
+API's `scheme` and `organisation` (with its units), read by the records' own FilterSet. Each table is built as
+plain data (`Table`) first, so the same rows can be downloaded as well as shown.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from careleavers.forms import GovukFormMixin
+from placements.access import Access, Action
+from placements.audit import record_read, record_reads
+from placements.choices import ContactMethod, PlacementStatus
+from placements.contacts import record_contact
+from placements.filtersets import PlacementFilterSet
+from placements.models import Placement, RecordAccess
+from placements.pipeline import WAIT_STATISTICS_DAYS, KeepInTouch, WaitFigures, wait_statistics, waiting
+from reporting.forms import GovukDateField
+from schemes.models import Organisation, Scheme
+from schemes.reference import snapshot
+
+from .views import sections
+
+FILTERS = ("scheme", "organisation")  # the statistics API's parameters, read by PlacementFilterSet
+WAITING_PAGE_SIZE = 50
+KEEP_IN_TOUCH_SHOWN = 100  # the longest waits first; the count says how many more
+STAGE_LABELS = dict(PlacementStatus.choices)
+METHOD_LABELS = dict(ContactMethod.choices)
+NOT_SHOWN = "Not shown"
+
+
+@dataclass
+class Table:
+    """A table as plain data: the page renders it, a download writes it. Cells are text, numbers, dates or None
+    (not recorded); `links` holds, for a row that has one, where its "Record a contact" link goes."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    caption: str = ""
+    numeric_columns: tuple[int, ...] = ()
+    links: dict[int, str] = field(default_factory=dict)
+
+    def rows_and_links(self) -> list[tuple[list, str | None]]:
+        return [(row, self.links.get(index)) for index, row in enumerate(self.rows)]
+
+
+def _day(value: datetime.date | None) -> str:
+    return f"{value:%-d %b %Y}" if value else "None recorded"
+
+
+def _filters(request) -> tuple[PlacementFilterSet, str]:
+    """The records' FilterSet over the page's filters, and the filters as a query string to carry along."""
+    data = {name: request.GET[name] for name in FILTERS if request.GET.get(name)}
+    filterset = PlacementFilterSet(data=data, queryset=Placement.objects.all())
+    form = filterset.form
+    for name, empty in (("scheme", "All schemes"), ("organisation", "All organisations")):
+        form.fields[name].empty_label = empty
+        form.fields[name].widget.attrs["class"] = "govuk-select"
+        form.fields[name].error_messages["invalid_choice"] = f"There is no {name} %(value)s: choose one from the list"
+    form.fields["scheme"].queryset = Scheme.objects.order_by("code")
+    form.fields["organisation"].queryset = Organisation.objects.order_by("code")
+    return filterset, urlencode(data)
+
+
+def _waiting_table(title: str, caption: str, placements, access: Access, query: str) -> Table:
+    # A name column only for those who may see some names; each row still asks for its own record.
+    names = access.everything or bool(access.holder_ids(Action.VIEW_PERSONAL) or access.owner_ids(Action.VIEW_PERSONAL))
+    columns = ["Candidate reference", *(["Name"] if names else [])]
+    columns += ["Organisation", "Scheme", "Stage", "Offered", "Days waited", "Last contact"]
+    table = Table(title, columns, caption=caption, numeric_columns=(columns.index("Days waited"),))
+    for index, placement in enumerate(placements):
+        candidate = placement.candidate
+        row = [candidate.reference]
+        if names:
+            personal = access.allows(Action.VIEW_PERSONAL, placement)
+            row.append(f"{candidate.given_name} {candidate.family_name}".strip() if personal else NOT_SHOWN)
+        last = _day(placement.last_contact_on)
+        if placement.last_contact_method:
+            last += f" ({METHOD_LABELS[placement.last_contact_method].lower()})"
+        row += [
+            placement.organisation.code,
+            placement.scheme.code,
+            STAGE_LABELS[placement.status],
+            _day(placement.offered_on),
+            placement.days_waited,
+            last,
+        ]
+        table.rows.append(row)
+        if access.allows(Action.RECORD_CONTACT, placement):
+            address = reverse("dashboard:pipeline_contact", args=[placement.pk])
+            table.links[index] = f"{address}?{query}" if query else address
+    return table
+
+
+def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool, organisation: str | None) -> Table:
+    codes = snapshot()
+    schemes, organisations = codes.codes(Scheme), codes.codes(Organisation)
+    table = Table(
+        "Waits from offer to start",
+        ["Scheme", "Organisation", "Hires counted", "Median days", "90th percentile days"],
+        caption=f"Hires who started in the last {WAIT_STATISTICS_DAYS} days: days from offer to start",
+        numeric_columns=(2, 3, 4),
+    )
+
+    def order(figure: WaitFigures):
+        scheme = schemes.get(figure.scheme_id, "") if figure.scheme_id else "~"  # all schemes last
+        return scheme, figure.organisation_id is not None, organisations.get(figure.organisation_id, "")
+
+    every_organisation = f"All of {organisation} (with its units)" if organisation else "All organisations"
+    for figure in sorted(figures, key=order):
+        if figure.scheme_id is None and scheme_filtered:
+            continue  # all schemes of one scheme: the same as that scheme's rows
+        table.rows.append(
+            [
+                schemes[figure.scheme_id] if figure.scheme_id else "All schemes",
+                organisations[figure.organisation_id] if figure.organisation_id else every_organisation,
+                *(
+                    [figure.starts, _whole(figure.median), _whole(figure.ninetieth)]
+                    if figure.shown
+                    else [NOT_SHOWN, NOT_SHOWN, NOT_SHOWN]
+                ),
+            ]
+        )
+    return table
+
+
+def _whole(days: float) -> float | int:
+    """120.0 days shown as 120; 37.5 as it is."""
+    return int(days) if days.is_integer() else days
+
+
+def _may_use(access: Access) -> bool:
+    return access.everything or bool(access.holder_ids(Action.VIEW) or access.owner_ids(Action.VIEW))
+
+
+@login_required
+def pipeline(request):
+    access = Access(request.user)
+    if not _may_use(access):
+        raise PermissionDenied("The pipeline is for staff who work with care leavers' records.")
+    today = timezone.localdate()
+    filterset, query = _filters(request)
+    keep_in_touch = KeepInTouch.from_settings()
+    context = {
+        "filters": filterset.form,
+        "keep_in_touch": keep_in_touch,
+        "query": query,
+        "today": today,
+        "sections": sections("pipeline"),
+    }
+    if not filterset.is_valid():
+        return render(request, "dashboard/pipeline.html", context, status=400)
+    filtered = filterset.qs
+    offers = waiting(access.restrict(filtered, Action.VIEW), today).select_related(
+        "candidate", "organisation", "scheme"
+    )
+    page = Paginator(offers, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
+    due = keep_in_touch.due(offers, today)
+    due_shown = list(due[:KEEP_IN_TOUCH_SHOWN])
+    due_count = len(due_shown) if len(due_shown) < KEEP_IN_TOUCH_SHOWN else due.count()
+    tables = {
+        "keep_in_touch": _waiting_table(
+            "Due a contact",
+            f"Waited more than {keep_in_touch.waited_days} days, no contact in the last "
+            f"{keep_in_touch.silent_days} days: {due_count}",
+            due_shown,
+            access,
+            query,
+        ),
+        "waiting": _waiting_table(
+            "Offers waiting to start",
+            f"Offers waiting to start: {page.paginator.count}",
+            page.object_list,
+            access,
+            query,
+        ),
+        "waits": _statistics_table(
+            wait_statistics(request.user, filtered, today),
+            scheme_filtered="scheme" in filterset.data,
+            organisation=filterset.data.get("organisation"),
+        ),
+    }
+    listed = {placement.pk for placement in [*due_shown, *page.object_list]}
+    record_reads(request.user, [Placement(pk=pk) for pk in sorted(listed)], RecordAccess.How.DASHBOARD, request.path)
+    context |= {
+        "tables": tables,
+        "page_obj": page,
+        "due_count": due_count,
+        "due_more": due_count - len(due_shown),
+        "statistics_days": WAIT_STATISTICS_DAYS,
+    }
+    return render(request, "dashboard/pipeline.html", context)
+
+
+class ContactForm(GovukFormMixin, forms.Form):
+    """What was said to whom, when, and how; the rules of a contact are the model's (`Contact.clean`)."""
+
+    contacted_on = GovukDateField(label="Date of contact")
+    method = forms.ChoiceField(
+        label="How were you in touch?",
+        choices=ContactMethod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how you were in touch"},
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=2000,
+        help_text="What was said or agreed. Keep personal details to what is needed.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "The note must be 2000 characters or fewer"},
+    )
+
+
+@login_required
+def contact(request, pk: int):
+    """Record a contact for one waiting offer; 404 for a placement the user may not record contacts for (so
+    another organisation's records are not even confirmed to exist)."""
+    access = Access(request.user)
+    recordable = access.restrict(Placement.objects.all(), Action.RECORD_CONTACT)
+    placement = get_object_or_404(recordable.select_related("candidate", "organisation", "scheme"), pk=pk)
+    form = ContactForm(request.POST if request.method == "POST" else None)
+    back = reverse("dashboard:pipeline")
+    query = urlencode({name: request.GET[name] for name in FILTERS if request.GET.get(name)})
+    if query:
+        back += f"?{query}"
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_contact(request.user, placement, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Contact with {placement.candidate.reference} recorded.")
+            return redirect(back)
+    record_read(request.user, placement, RecordAccess.How.DASHBOARD, request.path)
+    contacts = placement.contacts.select_related("recorded_by")[:20]
+    personal = access.allows(Action.VIEW_PERSONAL, placement)
+    name = f"{placement.candidate.given_name} {placement.candidate.family_name}".strip() if personal else ""
+    return render(
+        request,
+        "pipeline/contact.html",
+        {"form": form, "placement": placement, "name": name, "contacts": contacts, "back": back},
+        status=400 if form.errors else 200,
+    )
