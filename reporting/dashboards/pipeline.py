@@ -5,7 +5,9 @@ The queries are placements/pipeline.py's and the rule placements/access.py's: th
 user may see (Action.VIEW), shows a candidate's name only where Action.VIEW_PERSONAL allows it (never to a
 manager), and offers "Record a contact" only where Action.RECORD_CONTACT does. Its filters are the statistics
 API's `scheme` and `organisation` (with its units), read by the records' own FilterSet. Each table is built as
-plain data (`Table`) first, so the same rows can be downloaded as well as shown.
+plain data (`Table`) first, so the same rows can be downloaded as well as shown: the page registers a builder
+(`tables.register("pipeline")`) whose tables the dashboards' one download view writes as CSV or xlsx, holding
+every waiting or due offer, not only the page shown.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from placements.contacts import record_contact
 from placements.filtersets import PlacementFilterSet
 from placements.models import Placement, RecordAccess
 from placements.pipeline import WAIT_STATISTICS_DAYS, KeepInTouch, WaitFigures, wait_statistics, waiting
+from reporting.dashboard import FilterError, Filters
 from reporting.forms import GovukDateField
 from schemes.models import Organisation, Scheme
 from schemes.reference import snapshot
 
+from . import tables
 from .views import sections
 
 FILTERS = ("scheme", "organisation")  # the statistics API's parameters, read by PlacementFilterSet
@@ -47,18 +51,36 @@ NOT_SHOWN = "Not shown"
 
 @dataclass
 class Table:
-    """A table as plain data: the page renders it, a download writes it. Cells are text, numbers, dates or None
-    (not recorded); `links` holds, for a row that has one, where its "Record a contact" link goes."""
+    """A table as plain data: the page renders it, a download writes it (`downloadable`). Cells are text or
+    numbers; `links` holds, for a row that has one, where its "Record a contact" link goes; `records` the
+    placements listed, whose download is a read of each."""
 
+    slug: str
     title: str
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     caption: str = ""
     numeric_columns: tuple[int, ...] = ()
     links: dict[int, str] = field(default_factory=dict)
+    records: list[Placement] = field(default_factory=list)
 
     def rows_and_links(self) -> list[tuple[list, str | None]]:
         return [(row, self.links.get(index)) for index, row in enumerate(self.rows)]
+
+    def downloadable(self) -> tables.Table:
+        """The same rows as the dashboards' table, which their download view writes as CSV or xlsx."""
+        columns = tuple(
+            tables.Column(heading, numeric=index in self.numeric_columns) for index, heading in enumerate(self.columns)
+        )
+        return tables.Table(
+            self.slug,
+            self.title,
+            columns,
+            tuple(tuple(row) for row in self.rows),
+            notes=(self.caption,),
+            source="Care leavers' placement records",
+            records=tuple(self.records),
+        )
 
 
 def _day(value: datetime.date | None) -> str:
@@ -79,13 +101,14 @@ def _filters(request) -> tuple[PlacementFilterSet, str]:
     return filterset, urlencode(data)
 
 
-def _waiting_table(title: str, caption: str, placements, access: Access, query: str) -> Table:
+def _waiting_table(slug: str, title: str, caption: str, placements, access: Access, query: str) -> Table:
     # A name column only for those who may see some names; each row still asks for its own record.
     names = access.everything or bool(access.holder_ids(Action.VIEW_PERSONAL) or access.owner_ids(Action.VIEW_PERSONAL))
     columns = ["Candidate reference", *(["Name"] if names else [])]
     columns += ["Organisation", "Scheme", "Stage", "Offered", "Days waited", "Last contact"]
-    table = Table(title, columns, caption=caption, numeric_columns=(columns.index("Days waited"),))
+    table = Table(slug, title, columns, caption=caption, numeric_columns=(columns.index("Days waited"),))
     for index, placement in enumerate(placements):
+        table.records.append(placement)
         candidate = placement.candidate
         row = [candidate.reference]
         if names:
@@ -113,6 +136,7 @@ def _statistics_table(figures: list[WaitFigures], scheme_filtered: bool, organis
     codes = snapshot()
     schemes, organisations = codes.codes(Scheme), codes.codes(Organisation)
     table = Table(
+        "waits",
         "Waits from offer to start",
         ["Scheme", "Organisation", "Hires counted", "Median days", "90th percentile days"],
         caption=f"Hires who started in the last {WAIT_STATISTICS_DAYS} days: days from offer to start",
@@ -150,6 +174,54 @@ def _may_use(access: Access) -> bool:
     return access.everything or bool(access.holder_ids(Action.VIEW) or access.owner_ids(Action.VIEW))
 
 
+def _offers(access: Access, filtered, today: datetime.date):
+    return waiting(access.restrict(filtered, Action.VIEW), today).select_related("candidate", "organisation", "scheme")
+
+
+def _due_caption(keep_in_touch: KeepInTouch, count: int) -> str:
+    return (
+        f"Waited more than {keep_in_touch.waited_days} days, no contact in the last "
+        f"{keep_in_touch.silent_days} days: {count}"
+    )
+
+
+def _statistics(user, filterset: PlacementFilterSet, today: datetime.date) -> Table:
+    return _statistics_table(
+        wait_statistics(user, filterset.qs, today),
+        scheme_filtered="scheme" in filterset.data,
+        organisation=filterset.data.get("organisation"),
+    )
+
+
+@tables.register("pipeline", may_use=lambda user: _may_use(Access(user)))
+def downloads(user, filters: Filters) -> tables.Page:
+    """The page's tables in full for a download: every due and every waiting offer the user may see for the
+    filters (the page shows them 100 and 50 at a time). The filters were checked by the download view
+    (`parse_filters` checks `scheme` and `organisation` as the statistics API does); only those two apply."""
+    access = Access(user)
+    today = timezone.localdate()
+    scope = filters.scope  # the codes as the statistics API looked them up
+    given = {name: code for name, code in (("scheme", scope.scheme), ("organisation", scope.organisation)) if code}
+    filterset = PlacementFilterSet(data=given, queryset=Placement.objects.all())
+    if not filterset.is_valid():  # never unfiltered: a code the statistics API knows, the records' FilterSet knows
+        raise FilterError({name: " ".join(errors) for name, errors in filterset.errors.items()})
+    keep_in_touch = KeepInTouch.from_settings()
+    offers = _offers(access, filterset.qs, today)
+    due = list(keep_in_touch.due(offers, today))
+    offers = list(offers)
+    return tables.Page(
+        [
+            _waiting_table(
+                "keep-in-touch", "Due a contact", _due_caption(keep_in_touch, len(due)), due, access, ""
+            ).downloadable(),
+            _waiting_table(
+                "waiting", "Offers waiting to start", f"Offers waiting to start: {len(offers)}", offers, access, ""
+            ).downloadable(),
+            _statistics(user, filterset, today).downloadable(),
+        ]
+    )
+
+
 @login_required
 def pipeline(request):
     access = Access(request.user)
@@ -167,35 +239,29 @@ def pipeline(request):
     }
     if not filterset.is_valid():
         return render(request, "dashboard/pipeline.html", context, status=400)
-    filtered = filterset.qs
-    offers = waiting(access.restrict(filtered, Action.VIEW), today).select_related(
-        "candidate", "organisation", "scheme"
-    )
+    offers = _offers(access, filterset.qs, today)
     page = Paginator(offers, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
     due = keep_in_touch.due(offers, today)
     due_shown = list(due[:KEEP_IN_TOUCH_SHOWN])
     due_count = len(due_shown) if len(due_shown) < KEEP_IN_TOUCH_SHOWN else due.count()
     tables = {
         "keep_in_touch": _waiting_table(
+            "keep-in-touch",
             "Due a contact",
-            f"Waited more than {keep_in_touch.waited_days} days, no contact in the last "
-            f"{keep_in_touch.silent_days} days: {due_count}",
+            _due_caption(keep_in_touch, due_count),
             due_shown,
             access,
             query,
         ),
         "waiting": _waiting_table(
+            "waiting",
             "Offers waiting to start",
             f"Offers waiting to start: {page.paginator.count}",
             page.object_list,
             access,
             query,
         ),
-        "waits": _statistics_table(
-            wait_statistics(request.user, filtered, today),
-            scheme_filtered="scheme" in filterset.data,
-            organisation=filterset.data.get("organisation"),
-        ),
+        "waits": _statistics(request.user, filterset, today),
     }
     listed = {placement.pk for placement in [*due_shown, *page.object_list]}
     record_reads(request.user, [Placement(pk=pk) for pk in sorted(listed)], RecordAccess.How.DASHBOARD, request.path)
@@ -205,6 +271,7 @@ def pipeline(request):
         "due_count": due_count,
         "due_more": due_count - len(due_shown),
         "statistics_days": WAIT_STATISTICS_DAYS,
+        "page_name": "pipeline",
     }
     return render(request, "dashboard/pipeline.html", context)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reporting.dashboard import Filters
+from reporting.dashboard import Filters, may_use_dashboards
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class Table:
     notes: tuple[str, ...] = ()
     source: str = ""
     chart: Chart | None = None
+    # The records whose references or names the rows hold: a download of the table is a read of each of them,
+    # recorded in the read audit (placements/audit.py). Empty for a table of counts.
+    records: tuple[Any, ...] = ()
 
     @property
     def chart_data_id(self) -> str:
@@ -99,13 +102,16 @@ class Page:
 
 Builder = Callable[[Any, Filters], Page]
 PAGES: dict[str, Builder] = {}
+MAY_USE: dict[str, Callable[[Any], bool]] = {}  # who may use each page (and so download its tables)
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Register a page's builder under the name its URLs use (`overview`, `outcomes`, `targets`, `pipeline`)."""
+def register(name: str, may_use: Callable[[Any], bool] = may_use_dashboards) -> Callable[[Builder], Builder]:
+    """Register a page's builder under the name its URLs use (`overview`, `outcomes`, `targets`, `pipeline`),
+    with the test of who may use the page: the dashboards' roles unless the page says otherwise."""
 
     def decorate(builder: Builder) -> Builder:
         PAGES[name] = builder
+        MAY_USE[name] = may_use
         return builder
 
     return decorate

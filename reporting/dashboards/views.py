@@ -10,11 +10,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
 
+from placements.audit import record_reads
+from placements.models import RecordAccess
 from reporting.dashboard import DEFINITIONS, FilterError, filter_choices, may_use_dashboards, parse_filters
 
 from . import pages  # noqa: F401 - registers the builders
 from .downloads import as_csv, as_xlsx
-from .tables import PAGES
+from .tables import MAY_USE, PAGES
 
 TITLES = {"overview": "Overview", "outcomes": "Outcomes", "targets": "Pledges and targets"}
 TEMPLATES = {
@@ -93,17 +95,20 @@ targets = _page("targets")
 
 @login_required
 def download(request, page: str, slug: str, extension: str):
-    """Any table of any registered page, for the same filters, as CSV or xlsx."""
-    _check(request.user)
+    """Any table of any registered page, for the same filters, as CSV or xlsx. A table of records (its
+    `records`) is a read of each of them, recorded as an export."""
     if page not in PAGES or extension not in FORMATS:
         raise Http404("No such table.")
+    if not MAY_USE[page](request.user):
+        raise PermissionDenied("This page's tables are not for your role.")
     try:
         filters = parse_filters(request.GET)
+        table = PAGES[page](request.user, filters).table(slug)
     except FilterError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-    table = PAGES[page](request.user, filters).table(slug)
     if table is None:
         raise Http404("No such table.")
+    record_reads(request.user, table.records, RecordAccess.How.EXPORT, request.path)
     title = TITLES.get(page, page.title())
     content = as_csv(table) if extension == "csv" else as_xlsx(table, filters, title)
     response = HttpResponse(content, content_type=FORMATS[extension])
