@@ -66,13 +66,15 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def as_xlsx(table: Table, filters: Filters, page_title: str) -> bytes:
+def as_xlsx(
+    table: Table, filters: Filters, page_title: str, covers: str = "", definitions: dict[str, str] | None = None
+) -> bytes:
     workbook = Workbook()
     cover = workbook.active
     cover.title = "Cover"
     _title(cover, f"{table.title}: {page_title}")
     about = [
-        ("What this covers", filters.describe()),
+        ("What this covers", covers or filters.describe()),
         ("Date produced", timezone.localdate().strftime("%d %B %Y")),
         ("Source", table.source or "Care leaver employment schemes"),
         ("About this table", "The table is on the sheet Table_1; the Notes sheet defines every figure."),
@@ -86,7 +88,11 @@ def as_xlsx(table: Table, filters: Filters, page_title: str) -> bytes:
     notes_sheet = workbook.create_sheet("Notes")
     _title(notes_sheet, "Notes")
     notes_sheet["A2"] = "This worksheet contains one table of definitions and notes."
-    notes = [("Term", "Meaning"), *DEFINITIONS.items(), *((f"Note {n}", note) for n, note in enumerate(table.notes, 1))]
+    notes = [
+        ("Term", "Meaning"),
+        *(DEFINITIONS if definitions is None else definitions).items(),
+        *((f"Note {n}", note) for n, note in enumerate(table.notes, 1)),
+    ]
     _write_rows(notes_sheet, notes, first_row=3)
     _add_table(notes_sheet, "notes", 3, 2 + len(notes), 2)
     notes_sheet.column_dimensions["A"].width = 30

@@ -47,6 +47,18 @@ KEEP_IN_TOUCH_SHOWN = 100  # the longest waits first; the count says how many mo
 STAGE_LABELS = dict(PlacementStatus.choices)
 METHOD_LABELS = dict(ContactMethod.choices)
 NOT_SHOWN = "Not shown"
+# The page's "About this data", and the Notes sheet of its xlsx downloads.
+DEFINITIONS = {
+    "Waiting to start": "Offered, and not started, ended or withdrawn. A start date still in the future counts as "
+    "waiting until that day.",
+    "Stage": "Offered; pre-employment checks (security clearance requested); cleared, awaiting start (clearance "
+    "granted).",
+    "Days waited": "Days from the offer date to today.",
+    "Last contact": "The latest contact recorded, from this page, the admin or a hires spreadsheet.",
+    "Median, 90th percentile": "Days from offer to start, interpolated between the two nearest hires as spreadsheet "
+    "PERCENTILE.INC does.",
+    NOT_SHOWN: "A name you may not see, or figures for a group that includes records you do not work with.",
+}
 
 
 @dataclass
@@ -209,6 +221,8 @@ def downloads(user, filters: Filters) -> tables.Page:
     offers = _offers(access, filterset.qs, today)
     due = list(keep_in_touch.due(offers, today))
     offers = list(offers)
+    covers = f"Offers waiting to start as at {today:%-d %B %Y}; Scheme: {scope.scheme or 'all schemes'}; "
+    covers += f"Organisation: {scope.organisation or 'all you can see'}"
     return tables.Page(
         [
             _waiting_table(
@@ -218,7 +232,9 @@ def downloads(user, filters: Filters) -> tables.Page:
                 "waiting", "Offers waiting to start", f"Offers waiting to start: {len(offers)}", offers, access, ""
             ).downloadable(),
             _statistics(user, filterset, today).downloadable(),
-        ]
+        ],
+        covers=covers,
+        definitions=DEFINITIONS,
     )
 
 
@@ -236,6 +252,7 @@ def pipeline(request):
         "query": query,
         "today": today,
         "sections": sections("pipeline"),
+        "definitions": DEFINITIONS,
     }
     if not filterset.is_valid():
         return render(request, "dashboard/pipeline.html", context, status=400)

@@ -91,10 +91,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Page:
-    """What a builder gives a page: its tables, and anything else its template shows."""
+    """What a builder gives a page: its tables, and anything else its template shows. A page whose figures are
+    not the dashboards' (the pipeline's waiting offers) says what its downloads cover (`covers`, else the filters'
+    description) and defines its own terms (`definitions`, else the dashboards' DEFINITIONS)."""
 
     tables: Sequence[Table]
     context: dict = field(default_factory=dict)
+    covers: str = ""
+    definitions: dict[str, str] | None = None
 
     def table(self, slug: str) -> Table | None:
         return next((table for table in self.tables if table.slug == slug), None)

@@ -103,14 +103,15 @@ def download(request, page: str, slug: str, extension: str):
         raise PermissionDenied("This page's tables are not for your role.")
     try:
         filters = parse_filters(request.GET)
-        table = PAGES[page](request.user, filters).table(slug)
+        built = PAGES[page](request.user, filters)
     except FilterError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    table = built.table(slug)
     if table is None:
         raise Http404("No such table.")
     record_reads(request.user, table.records, RecordAccess.How.EXPORT, request.path)
     title = TITLES.get(page, page.title())
-    content = as_csv(table) if extension == "csv" else as_xlsx(table, filters, title)
+    content = as_csv(table) if extension == "csv" else as_xlsx(table, filters, title, built.covers, built.definitions)
     response = HttpResponse(content, content_type=FORMATS[extension])
     name = slugify(
         f"{table.slug} {filters.period_label} {filters.scope.scheme or ''} {filters.scope.organisation or ''}"

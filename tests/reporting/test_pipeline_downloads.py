@@ -62,7 +62,16 @@ def test_a_manager_downloads_every_waiting_offer_not_only_the_page_of_50(client,
         assert "Name" not in rows[0]  # a manager sees no names
 
 
-def test_the_xlsx_keeps_days_waited_as_numbers(client, world, offers, tmp_path):
+def test_the_xlsx_keeps_days_waited_as_numbers_and_says_what_it_covers(client, world, offers, tmp_path):
+    response = download(client, world.ons_manager, "waiting", "xlsx", "?scheme=GFiE")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    cover = {row[0]: row[1] for row in workbook["Cover"].iter_rows(min_row=3, values_only=True)}
+    assert cover["What this covers"] == "Offers waiting to start as at 23 November 2026; Scheme: GFiE; " + (
+        "Organisation: all you can see"
+    )
+    terms = [row[0] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)]
+    assert "Days waited" in terms
+    assert "Hires" not in terms  # the dashboards' terms are not the pipeline's
     rows = xlsx_rows(download(client, world.ons_manager, "waiting", "xlsx"), tmp_path)
     waits = [(row["Candidate reference"], row["Days waited"]) for row in rows]
     assert waits == [("ONS-WAIT-1", 95), ("ONS-WAIT-2", 12)]
