@@ -9,6 +9,8 @@ import io
 import openpyxl
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from placements.models import RecordAccess
 from tests.reporting.test_pipeline_dashboard import PIPELINE, days_ago, offer
@@ -145,3 +147,16 @@ def test_those_who_may_not_use_the_pipeline_download_nothing(client, world, offe
     client.force_login(world.ons_manager)
     assert client.get(f"{PIPELINE}nothing.csv").status_code == 404
     assert client.get(f"{PIPELINE}waiting.csv?organisation=NOPE").status_code == 400
+
+
+def test_a_download_s_queries_do_not_grow_with_the_offers_in_it(client, world, offers):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            download(client, world.ons_hr, "waiting", "csv")
+        return len(captured)
+
+    queries()  # once to fill the caches (the reference codes, the session)
+    few = queries()
+    for number in range(30):
+        offer(world.ons, f"ONS-MORE-{number:02}", 30 + number, name="Jo")
+    assert queries() == few
