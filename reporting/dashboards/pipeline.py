@@ -38,7 +38,8 @@ from reporting.forms import GovukDateField
 from schemes.models import Organisation, Scheme
 from schemes.reference import snapshot
 
-from . import tables
+from .tables import Column, Page, register
+from .tables import Table as DashboardTable
 from .views import sections
 
 FILTERS = ("scheme", "organisation")  # the statistics API's parameters, read by PlacementFilterSet
@@ -79,12 +80,12 @@ class Table:
     def rows_and_links(self) -> list[tuple[list, str | None]]:
         return [(row, self.links.get(index)) for index, row in enumerate(self.rows)]
 
-    def downloadable(self) -> tables.Table:
+    def downloadable(self) -> DashboardTable:
         """The same rows as the dashboards' table, which their download view writes as CSV or xlsx."""
         columns = tuple(
-            tables.Column(heading, numeric=index in self.numeric_columns) for index, heading in enumerate(self.columns)
+            Column(heading, numeric=index in self.numeric_columns) for index, heading in enumerate(self.columns)
         )
-        return tables.Table(
+        return DashboardTable(
             self.slug,
             self.title,
             columns,
@@ -205,8 +206,8 @@ def _statistics(user, filterset: PlacementFilterSet, today: datetime.date) -> Ta
     )
 
 
-@tables.register("pipeline", may_use=lambda user: _may_use(Access(user)))
-def downloads(user, filters: Filters) -> tables.Page:
+@register("pipeline", may_use=lambda user: _may_use(Access(user)))
+def downloads(user, filters: Filters) -> Page:
     """The page's tables in full for a download: every due and every waiting offer the user may see for the
     filters (the page shows them 100 and 50 at a time). The filters were checked by the download view
     (`parse_filters` checks `scheme` and `organisation` as the statistics API does); only those two apply."""
@@ -223,7 +224,7 @@ def downloads(user, filters: Filters) -> tables.Page:
     offers = list(offers)
     covers = f"Offers waiting to start as at {today:%-d %B %Y}; Scheme: {scope.scheme or 'all schemes'}; "
     covers += f"Organisation: {scope.organisation or 'all you can see'}"
-    return tables.Page(
+    return Page(
         [
             _waiting_table(
                 "keep-in-touch", "Due a contact", _due_caption(keep_in_touch, len(due)), due, access, ""
@@ -280,7 +281,7 @@ def pipeline(request):
         ),
         "waits": _statistics(request.user, filterset, today),
     }
-    listed = {placement.pk for placement in [*due_shown, *page.object_list]}
+    listed = {placement.pk for table in (tables["keep_in_touch"], tables["waiting"]) for placement in table.records}
     record_reads(request.user, [Placement(pk=pk) for pk in sorted(listed)], RecordAccess.How.DASHBOARD, request.path)
     context |= {
         "tables": tables,
