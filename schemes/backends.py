@@ -1,22 +1,19 @@
-"""Django's permission backend, with each user's permissions and memberships kept until any of them changes.
-
-Django's ModelBackend reads a user's permissions with two queries on the first check of each request, and the
-record scope reads their memberships with a third: together the largest part of a records page's cost after
-the page itself (BENCHMARKS.md "API", fifth session). Both are kept in the shared cache under the *access
-version* (`schemes.models.ACCESS_VERSION`; careleavers/versioned_cache.py says why that keeps them true),
-which is replaced at once and when the transaction commits whenever anything they are read from changes: a
-membership, a user's groups or own permissions, a group's permissions, a group or a permission itself. So a
-revoked role or permission applies from the very next request. A change made by raw SQL, bypassing the model
-signals, applies within ACCESS_SECONDS. Whether the user is active is read with the user, on every request.
+"""Django's permission backend, with each user's permissions and memberships kept until any of them changes. Django's
+ModelBackend reads a user's permissions with two queries on the first check of each request, and the record scope
+reads their memberships with a third: together the largest part of a records page's cost after the page itself
+(BENCHMARKS.md "API", fifth session). Both are kept in one entry of the shared cache (`schemes.models.held_access`)
+under the *access version* (`schemes.models.ACCESS_VERSION`; careleavers/versioned_cache.py says why that keeps them
+true), which is replaced at once and when the transaction commits whenever anything they are read from changes: a
+membership, a user's groups or own permissions, a group's permissions, a group or a permission itself. So a revoked
+role or permission applies from the very next request. A change made by raw SQL, bypassing the model signals,
+applies within ACCESS_SECONDS. Whether the user is active is read with the user, on every request.
 """
 
 from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from careleavers.versioned_cache import get_or_compute
-
-from .models import ACCESS_SECONDS, ACCESS_VERSION, Membership
+from .models import ACCESS_VERSION, Membership, held_access
 
 
 class ModelBackend(backends.ModelBackend):
@@ -25,14 +22,8 @@ class ModelBackend(backends.ModelBackend):
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
-        held = getattr(user_obj, "permissions_held", None)  # once per user object, as Django keeps them
-        if held is None:
-            held = user_obj.permissions_held = get_or_compute(
-                f"access:{ACCESS_VERSION.token()}:permissions:{user_obj.pk}:{user_obj.is_superuser}",
-                lambda: super(ModelBackend, self).get_all_permissions(user_obj),
-                timeout=ACCESS_SECONDS,
-            )
-        return held
+        permissions, _ = held_access(user_obj)
+        return permissions
 
 
 def access_changed(action=None, **kwargs) -> None:

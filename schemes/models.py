@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import backends as auth_backends
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -250,21 +251,32 @@ class MembershipQuerySet(models.QuerySet):
         """Organisations (with everything nested under them) where `user` holds one of `roles`.
 
         A request asks this several times (which records, which of them editable, which schemes administered):
-        the user's memberships are kept in the shared cache under the access version, which any change of a
-        membership replaces (schemes/backends.py), and on the user object once read, as Django keeps a user's
-        permissions (each request authenticates its own); the tree comes from the cache too
-        (`Organisation.objects.tree`)."""
+        the memberships come from `held_access`, the tree from the cache too (`Organisation.objects.tree`)."""
         if user is None or not user.is_authenticated:
             return set()
-        memberships = getattr(user, "memberships_held", None)
-        if memberships is None:
-            memberships = user.memberships_held = get_or_compute(
-                f"access:{ACCESS_VERSION.token()}:memberships:{user.pk}",
-                lambda: list(self.filter(user=user).order_by().values_list("organisation_id", "role")),
-                timeout=ACCESS_SECONDS,
-            )
+        _, memberships = held_access(user)
         roots = {organisation for organisation, role in memberships if role in roles}
         return Organisation.objects.tree().descendant_ids(roots) if roots else set()
+
+
+def held_access(user) -> tuple[frozenset[str], tuple[tuple[int, str], ...]]:
+    """A signed-in user's permission names (as Django's ModelBackend gives them) and memberships (organisation
+    id, role): one entry in the shared cache under the access version, which any change of either replaces
+    (schemes/backends.py), and kept on the user object once read, as Django keeps a user's permissions (each
+    request authenticates its own). One entry, not one for each, because every request asks for both: its
+    permission check and its record scope (BENCHMARKS.md "API"). Plain tuples, so that an entry written by
+    another release of the code reads the same."""
+    held = getattr(user, "access_held", None)
+    if held is None:
+        held = user.access_held = get_or_compute(
+            f"access:{ACCESS_VERSION.token()}:held:{user.pk}:{user.is_superuser}",
+            lambda: (
+                frozenset(auth_backends.ModelBackend().get_all_permissions(user)),
+                tuple(Membership.objects.filter(user=user).order_by().values_list("organisation_id", "role")),
+            ),
+            timeout=ACCESS_SECONDS,
+        )
+    return held
 
 
 class Membership(models.Model):

@@ -93,7 +93,7 @@ class IdsFirstPaginator(CountCachedPaginator):
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         layout = placement_layout()
-        rows = Placement.objects.filter(pk__in=ids).order_by().values_list(*layout.lookups)
+        rows = layout.rows.filter(pk__in=ids)
         by_id = {row.id: row for row in map(layout.row._make, rows)}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)  # one deleted since: left out
 
