@@ -1,6 +1,7 @@
-"""Django's permission backend, with each user's permissions and memberships kept until any of them changes. Django's
-ModelBackend reads a user's permissions with two queries on the first check of each request, and the record scope
-reads their memberships with a third: together the largest part of a records page's cost after the page itself
+"""Django's permission backend, with each user's permissions and memberships kept until any of them changes.
+
+Django's ModelBackend reads a user's permissions with two queries on the first check of each request, and the record
+scope reads their memberships with a third: together the largest part of a records page's cost after the page itself
 (BENCHMARKS.md "API", fifth session). Both are kept in one entry of the shared cache (`schemes.models.held_access`)
 under the *access version* (`schemes.models.ACCESS_VERSION`; careleavers/versioned_cache.py says why that keeps them
 true), which is replaced at once and when the transaction commits whenever anything they are read from changes: a
