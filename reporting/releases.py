@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.db.models.lookups import LessThanOrEqual
 
 from placements.models import Outcome, Placement
 from schemes.models import Organisation
@@ -302,38 +303,48 @@ class JointAudit:
             union |= part
         return union
 
-    def _epoch(self) -> Case:
+    def _epoch(self) -> Coalesce:
         """The first release (in order of counting) that counted a placement: its start date recorded by then
-        (`recorded_at`) and falling by its date. The new release counts every record there is."""
-        earlier = [
-            When(Q(recorded_at__lte=r.counted_at, started_on__lte=r.as_at), then=Value(position))
-            for position, r in enumerate(self.releases[:-1])
-        ]
-        latest = When(started_on__lte=self.releases[-1].as_at, then=Value(self.new))
-        return Case(*earlier, latest, default=Value(-1), output_field=IntegerField())
+        (when it first had one: a placement is usually recorded at the offer and its start date entered when it
+        happens, sometimes late; rows written without history count from their creation) and falling by its
+        date; -1 for none. The new release counts every record there is. The record's history is read once for
+        each placement, with the releases' dates compared inside that one subquery: comparing a `recorded_at`
+        annotation release by release would repeat the subquery for every earlier release."""
+
+        def first_counted(recorded: str, started) -> Case:
+            earlier = [
+                When(
+                    LessThanOrEqual(F(recorded), Value(r.counted_at)) & LessThanOrEqual(started, Value(r.as_at)),
+                    then=Value(position),
+                )
+                for position, r in enumerate(self.releases[:-1])
+            ]
+            latest = When(LessThanOrEqual(started, Value(self.releases[-1].as_at)), then=Value(self.new))
+            return Case(*earlier, latest, default=Value(-1), output_field=IntegerField())
+
+        from_history = (
+            Placement.history.model.objects.filter(id=OuterRef("pk"), started_on__isnull=False)
+            .order_by("history_date")
+            .annotate(epoch=first_counted("history_date", OuterRef("started_on")))
+            .values("epoch")[:1]
+        )
+        return Coalesce(Subquery(from_history), first_counted("created_at", F("started_on")))
 
     def _placements(self):
+        """The placements of every scope over the releases' periods, started by the latest release's date (each
+        query drops those no release counted: `_stratum`)."""
         first = datetime.date(int(self.cuts[0]) // 4, int(self.cuts[0]) % 4 * 3 + 1, 1)
         end = int(self.cuts[-1])
         last = datetime.date(end // 4, end % 4 * 3 + 1, 1)
-        # When a placement first had a start date: a placement is usually recorded at the offer and its start
-        # date entered when it happens, sometimes late (rows written without history count from their creation).
-        first_dated = (
-            Placement.history.model.objects.filter(id=OuterRef("pk"), started_on__isnull=False)
-            .order_by("history_date")
-            .values("history_date")[:1]
-        )
-        return (
-            Placement.objects.filter(self._scope_filter(), started_on__gte=first, started_on__lt=last)
-            .annotate(recorded_at=Coalesce(Subquery(first_dated), F("created_at")))
-            .annotate(year=ExtractYear("started_on"), quarter=ExtractQuarter("started_on"), epoch=self._epoch())
-            .filter(epoch__gte=0)
-        )
+        latest = max(release.as_at for release in self.releases)
+        return Placement.objects.filter(
+            self._scope_filter(), started_on__gte=first, started_on__lt=last, started_on__lte=latest
+        ).annotate(year=ExtractYear("started_on"), quarter=ExtractQuarter("started_on"), epoch=self._epoch())
 
     def _stratum(self, scheme: int, organisation: int, year: int, quarter: int, epoch: int) -> tuple | None:
         scheme_class = self.scheme_class.get(scheme, self.other_scheme)
         organisation_class = self.organisation_class.get(organisation)
-        if scheme_class is None or organisation_class is None:
+        if scheme_class is None or organisation_class is None or epoch < 0:  # in no scope, or counted by none
             return None
         period = int(np.searchsorted(self.cuts, year * 4 + quarter - 1, side="right")) - 1
         return scheme_class, organisation_class, period, epoch
