@@ -31,7 +31,10 @@ release shows, can be worked out from all of them together:
   release's year x location x grade cells: none of those of 1 to 4 may be pinned or known to be small.
 
 Identical released cells (the same atoms and number) are one row, so releases of the same data cost little more
-than one. Hidden counts are never kept: the register holds only what was shown.
+than one. Every audit checks every count afresh against all the releases together, and nothing is carried from
+one audit to the next: feasible points of the system (the truth, random and directed points, every solution
+found) show most counts' ranges wide enough without a programme of their own (decision 0086). Hidden counts
+are never kept: the register holds only what was shown.
 """
 
 from __future__ import annotations
