@@ -4,6 +4,8 @@ department").
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cl_bench flock /tmp/bench.lock python bench/bench_releases.py
 
+(`--scenario monthly --packs 20` runs part of one series; each monthly pack's time is printed as it is made.)
+
 Everything runs in one transaction that is rolled back at the end (the register's table too, if the database
 did not have it), so the benchmark database is left as it was. Two runs of 50 releases of one department and
 its unit (MOJ and HMPPS, ~90,000 placements, 21 sites, 2015-2025):
