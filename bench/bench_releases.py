@@ -4,6 +4,8 @@ department").
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cl_bench flock /tmp/bench.lock python bench/bench_releases.py
 
+(`--scenario monthly --packs 20` runs part of one series; each monthly pack's time is printed as it is made.)
+
 Everything runs in one transaction that is rolled back at the end (the register's table too, if the database
 did not have it), so the benchmark database is left as it was. Two runs of 50 releases of one department and
 its unit (MOJ and HMPPS, ~90,000 placements, 21 sites, 2015-2025):
@@ -121,13 +123,13 @@ def same_data(department: str, unit: str, runs: int) -> None:
     curve(scopes[-1], [result.record for result in released[:-1]], runs)
 
 
-def monthly(department: str, runs: int, first: datetime.date) -> None:
+def monthly(department: str, runs: int, first: datetime.date, packs: int) -> None:
     organisation = Organisation.objects.get(code=department)
     locations = list(Location.objects.order_by("pk")[:21])
     grades = list(Grade.objects.filter(code__in=["AO", "EO", "HEO"]))
     schemes = list(Scheme.objects.filter(code__in=["CLIS", "GFiE"]))
     times, released = [], []
-    for month in range(50):
+    for month in range(packs):
         day = datetime.date(first.year + (first.month - 1 + month) // 12, (first.month - 1 + month) % 12 + 1, 1)
         with time_machine.travel(datetime.datetime(day.year, day.month, day.day, 9, tzinfo=datetime.UTC), tick=False):
             for number in range(40):  # hires of the month before, recorded on the day they start
@@ -145,7 +147,8 @@ def monthly(department: str, runs: int, first: datetime.date) -> None:
             seconds, result = timed(lambda: release_pack(Scope(organisation=department)))
         times.append(seconds)
         released.append(result)
-    report(f"Monthly: 50 packs of {department}, all years, ~40 new hires a month", times, released)
+        print(f"pack {month + 1}: {seconds:.1f} s, {len(result.record.audit['extra_hidden'])} hidden", file=sys.stderr)
+    report(f"Monthly: {packs} packs of {department}, all years, ~40 new hires a month", times, released)
     with time_machine.travel(released[-1].record.released_at, tick=False):
         curve(Scope(organisation=department), [result.record for result in released[:-1]], runs)
 
@@ -155,6 +158,8 @@ def main() -> None:
     parser.add_argument("--department", default="MOJ")
     parser.add_argument("--unit", default="HMPPS")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scenario", choices=["both", "same", "monthly"], default="both")
+    parser.add_argument("--packs", type=int, default=50, help="monthly packs to make (default 50)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Point DATABASE_URL at the PostgreSQL benchmark database (see bench/populate.py).")
@@ -163,10 +168,12 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM placements_placement")
             print(f"Placements in the database: {cursor.fetchone()[0]:,}")
-        with transaction.atomic():
-            same_data(args.department, args.unit, args.runs)
-            transaction.set_rollback(True)
-        monthly(args.department, args.runs, datetime.date(2027, 1, 1))
+        if args.scenario != "monthly":
+            with transaction.atomic():
+                same_data(args.department, args.unit, args.runs)
+                transaction.set_rollback(True)
+        if args.scenario != "same":
+            monthly(args.department, args.runs, datetime.date(2027, 1, 1), args.packs)
         transaction.set_rollback(True)
 
 

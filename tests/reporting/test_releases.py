@@ -23,8 +23,10 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from reporting.breakdowns import Scope
+from reporting.disclosure import Rule
 from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
+from reporting.releases import JointAudit, RegisterTable, ReleaseRead
 from schemes.models import Grade, Organisation, Scheme
 from schemes.services import new_token
 from tests.accessible_workbooks import notes_table
@@ -686,3 +688,33 @@ def test_start_dates_recorded_late_count_from_when_they_were_recorded(world, tmp
         packs.append(read_pack(foi_pack(tmp_path, day, "--scheme", "GFiE", "--organisation", "ONS")))
     assert Attacker(packs, ONS_UNITS, made, late=True).recovered() == []
     assert all(release.audit["changed_cells"] == {} for release in Release.objects.all())
+
+
+def test_a_new_release_that_pins_an_earlier_hidden_count_through_an_earlier_total_has_it_hidden(world):
+    """An earlier release showed ONS's GFiE total over 2022-2024 and hid every year; a new one (for 2022-2023)
+    would show its total. No cell of the new release counts a hire of 2024, yet with the earlier total it gives
+    2024 away: each audit checks every earlier hidden count against all the releases together, not only those
+    the new release's cells touch, so it hides the new total and says which release hid what it would give."""
+    make(
+        hires(
+            "ONS", "GFiE", {(2022, 5, "Newport", "AO"): 5, (2023, 5, "Newport", "AO"): 6, (2024, 5, "Newport", "AO"): 7}
+        )
+    )
+    ons = Organisation.objects.tree().descendant_ids([world.ons.pk])
+    gfie = Scheme.objects.get(code="GFiE").pk
+
+    def read(label, day, years, shown):
+        table = RegisterTable(
+            "Hires by year", ("year",), {"year": tuple(key[0] for key in shown if key[0])}, shown, years
+        )
+        return ReleaseRead(label, gfie, frozenset(ons), "calendar", at(day), day, Rule(), (table,))
+
+    every_year = {("2022",): None, ("2023",): None, ("2024",): None, (None,): 18}
+    earlier = read("the earlier pack", D(2025, 3, 1), (2022, 2024), every_year)
+    new = read("this release", D(2025, 3, 2), (2022, 2023), {("2022",): None, ("2023",): None, (None,): 11})
+    with time_machine.travel(at(D(2025, 3, 2)), tick=False):
+        result = JointAudit(new, [earlier]).run()
+    assert result.hidden == {0: frozenset({(None,)})}
+    assert [extra.reason for extra in result.extra] == [
+        "Hidden because the earlier pack hid Hires by year: 2024: showing it would let that be worked out exactly."
+    ]
