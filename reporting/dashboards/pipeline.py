@@ -212,7 +212,7 @@ def _statistics(user, filterset: PlacementFilterSet, today: datetime.date) -> Ta
     )
 
 
-@register("pipeline", may_use=lambda user: _may_use(Access(user)))
+@register("pipeline", may_use=lambda user: _may_use(Access(user)), filters=FILTERS)
 def downloads(user, filters: Filters) -> Page:
     """The page's tables in full for a download: every due and every waiting offer the user may see for the
     filters (the page shows them 100 and 50 at a time). The filters were checked by the download view
@@ -242,6 +242,7 @@ def downloads(user, filters: Filters) -> Page:
         ],
         covers=covers,
         definitions=DEFINITIONS,
+        when=f"{today:%Y-%m-%d}",
     )
 
 
