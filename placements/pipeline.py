@@ -9,7 +9,7 @@ functions where there is none (SQLite), so no list of waits is ever sorted in Py
 
 What the page shows is kept under the records version (placements/caching.py, keyed by each query's SQL, which
 holds the user's scope, the filters and the day): the waits' figures, and the waiting lists' counts and pages as
-plain rows (`WaitingList`), never with a name in them (docs/decisions/0086).
+plain rows (`WaitingList`), never with a name in them (docs/decisions/0087).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dashboards' figures worked out again after records change, off the request path (docs/decisions/0086).
+"""The dashboards' figures worked out again after records change, off the request path (docs/decisions/0087).
 
 Any change of records replaces the records version (placements/caching.py), so every kept figure is stale and
 the first viewer of each page would wait for its recount. Instead, the change schedules one Celery task
