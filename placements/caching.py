@@ -1,4 +1,4 @@
-"""The records version, and the counts of records lists kept under it.
+"""The records version, and the answers of records queries kept under it (list counts, the pipeline's rows).
 
 Every figure derived from records and kept in the shared cache (a list's count here, the statistics in
 reporting) carries the *records version* in its key: a token that any change to a record, or to the reference
@@ -12,6 +12,8 @@ It lives here, beside the records, so that placements' own lists can use it; rep
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import models
@@ -21,16 +23,18 @@ from django.utils import timezone
 from careleavers.versioned_cache import Version, get_or_compute
 from schemes.models import Grade, Location, Organisation, Scheme
 
-from .models import Candidate, Outcome, Placement
-from .signals import records_changed
+from .models import Candidate, Contact, Outcome, Placement
+from .signals import records_changed, records_version_replaced
 
 RECORDS_VERSION = Version("records")
+T = TypeVar("T")
 COUNT_SECONDS = 3600  # a count is kept at most an hour; a change of records makes it unreachable at once
 
 
 def bump_records_version(**kwargs) -> None:
     """Make every kept figure stale: now, and once more when the current transaction commits."""
     RECORDS_VERSION.replace()
+    records_version_replaced.send(sender=RECORDS_VERSION)
 
 
 def versioned_key(key: str) -> str:
@@ -39,29 +43,37 @@ def versioned_key(key: str) -> str:
     return f"records:{RECORDS_VERSION.token()}:{timezone.localdate():%Y%m%d}:{key}"
 
 
-def cached_count(queryset: models.QuerySet) -> int:
-    """`queryset.count()`, kept in the cache until the records change.
+def cached_query(name: str, queryset: models.QuerySet, compute: Callable[[], T], timeout: int = COUNT_SECONDS) -> T:
+    """`compute()`, an answer read from `queryset`, kept in the cache until the records change.
 
     The key is the query's own SQL and parameters, so whatever decides the rows (the user's scope, the
-    filters, the organisation tree they expand to) is part of it, and a query that differs in any of these
-    is counted afresh. Counting a large organisation's records is most of a list page's database time
-    (BENCHMARKS.md "API"); the rows of the page are still read each time."""
-    key = versioned_key("count:")  # the version first: see careleavers/versioned_cache.py
+    filters, the organisation tree they expand to, a page's LIMIT and OFFSET) is part of it, and a query that
+    differs in any of these is answered afresh. A query that can match nothing (a scope without any
+    organisation) has no SQL to key on and is answered at once, without the database."""
+    key = versioned_key(f"{name}:")  # the version first: see careleavers/versioned_cache.py
     try:
-        # The rows' ids alone, unordered: the same rows, so the same count, and a third of the cost of compiling
-        # every column of the model in order (BENCHMARKS.md "API").
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # a scope or filter that matches nothing (no organisation at all): no query to ask
-        return 0
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return compute()
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
-    return get_or_compute(key + digest, queryset.count, timeout=COUNT_SECONDS)
+    return get_or_compute(key + digest, compute, timeout=timeout)
+
+
+def cached_count(queryset: models.QuerySet) -> int:
+    """`queryset.count()`, kept until the records change (`cached_query`). Counting a large organisation's
+    records is most of a list page's database time (BENCHMARKS.md "API"); the rows of the page are still read
+    each time."""
+    # Keyed on the rows' ids alone, unordered: the same rows, so the same count, and a third of the cost of
+    # compiling every column of the model in order (BENCHMARKS.md "API").
+    return cached_query("count", queryset.order_by().values("pk"), queryset.count)
 
 
 def connect() -> None:
     """Listen for every kind of change that alters which records a query finds or how they are grouped
     (called from PlacementsConfig.ready). A change of memberships needs no bump: the organisations a user
-    may see are part of each count's SQL."""
-    for model in (Candidate, Placement, Outcome, Location, Grade, Organisation, Scheme):
+    may see are part of each count's SQL. A contact changes what the pipeline's waiting lists say (the last
+    contact's method, or its date when recorded from the admin), even where the placement is not saved."""
+    for model in (Candidate, Placement, Outcome, Contact, Location, Grade, Organisation, Scheme):
         post_save.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-save-{model.__name__}")
         post_delete.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-delete-{model.__name__}")
     records_changed.connect(bump_records_version, dispatch_uid="records-bump-records-changed")

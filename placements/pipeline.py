@@ -6,13 +6,17 @@ started, ended nor withdrawn by then; the *stage* is that status (offered, pre-e
 Every list starts from the records the user may see (`access.restrict`, Action.VIEW), and everything is counted
 in the database: the waits' median and 90th percentile with PostgreSQL's `percentile_cont`, or with window
 functions where there is none (SQLite), so no list of waits is ever sorted in Python.
+
+What the page shows is kept under the records version (placements/caching.py, keyed by each query's SQL, which
+holds the user's scope, the filters and the day): the waits' figures, and the waiting lists' counts and pages as
+plain rows (`WaitingList`), never with a name in them (docs/decisions/0087).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import connections
@@ -21,8 +25,9 @@ from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 
 from .access import Access, Action
+from .caching import cached_count, cached_query
 from .choices import PlacementStatus
-from .models import Contact
+from .models import Candidate, Contact
 
 WAITING_STAGES = (PlacementStatus.OFFERED, PlacementStatus.CHECKS, PlacementStatus.CLEARED)
 # The waits counted in the statistics: of the hires who started in this many days up to the day.
@@ -63,6 +68,89 @@ def waiting(placements: QuerySet, as_at: datetime.date) -> QuerySet:
         )
         .order_by("offered_on", "pk")
     )
+
+
+@dataclass(frozen=True)
+class WaitingOffer:
+    """One waiting offer as the pipeline lists it: plain data, so a page of them can be kept in the shared cache.
+    `name` is the candidate's, filled in only for a download or by `with_names`, never kept."""
+
+    pk: int
+    candidate_id: int
+    reference: str
+    organisation_id: int
+    organisation: str  # code
+    scheme_id: int
+    scheme: str  # code
+    scheme_owner_id: int | None
+    status: str
+    offered_on: datetime.date
+    days_waited: int
+    last_contact_on: datetime.date | None
+    last_contact_method: str | None
+    name: str | None = None
+
+
+OFFER_FIELDS = (
+    "pk",
+    "candidate_id",
+    "candidate__reference",
+    "organisation_id",
+    "organisation__code",
+    "scheme_id",
+    "scheme__code",
+    "scheme__owner_id",
+    "status",
+    "offered_on",
+    "days_waited",
+    "last_contact_on",
+    "last_contact_method",
+)
+
+
+def offer_rows(offers: QuerySet, names: bool = False) -> list[WaitingOffer]:
+    """The rows of a `waiting` queryset (one query), with the candidates' names read in the same query when
+    `names` is true (a download, whose rows are never kept)."""
+    if not names:
+        return [WaitingOffer(*row) for row in offers.values_list(*OFFER_FIELDS)]
+    rows = offers.values_list(*OFFER_FIELDS, "candidate__given_name", "candidate__family_name")
+    return [WaitingOffer(*row[:-2], name=f"{row[-2]} {row[-1]}".strip()) for row in rows]
+
+
+def with_names(rows: list[WaitingOffer], access: Access) -> list[WaitingOffer]:
+    """`rows` with the names the user may see (Action.VIEW_PERSONAL) read in one query; the others without."""
+    personal = {
+        row.candidate_id
+        for row in rows
+        if access.allows_ids(Action.VIEW_PERSONAL, row.organisation_id, row.scheme_owner_id)
+    }
+    if not personal:
+        return rows
+    names = {
+        pk: f"{given} {family}".strip()
+        for pk, given, family in Candidate.objects.filter(pk__in=personal).values_list(
+            "pk", "given_name", "family_name"
+        )
+    }
+    return [replace(row, name=names.get(row.candidate_id)) for row in rows]
+
+
+class WaitingList:
+    """The offers of a `waiting` queryset as a sequence a Paginator pages through: its count and each slice
+    asked for are read once per records version and day, as `WaitingOffer` rows without names."""
+
+    def __init__(self, offers: QuerySet):
+        self.offers = offers
+
+    def count(self) -> int:
+        return cached_count(self.offers)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[WaitingOffer]:
+        rows = self.offers[index]
+        return cached_query("pipeline-offers", rows, lambda: offer_rows(rows))
 
 
 @dataclass(frozen=True)
@@ -126,6 +214,13 @@ def _hires_waited(placements: QuerySet, as_at: datetime.date) -> QuerySet:
 
 
 def wait_statistics(user, placements: QuerySet, as_at: datetime.date) -> list[WaitFigures]:
+    """`count_wait_statistics`, kept under the records version and the day, keyed by the query of the hires it
+    counts over the user's records (so by the user's scope, the filters and the day)."""
+    visible = Access(user).restrict(_hires_waited(placements, as_at), Action.VIEW)
+    return cached_query("pipeline-waits", visible, lambda: count_wait_statistics(user, placements, as_at))
+
+
+def count_wait_statistics(user, placements: QuerySet, as_at: datetime.date) -> list[WaitFigures]:
     """Median and 90th percentile days from offer to start of the hires of `placements` (already filtered, not
     yet restricted) who started in the `WAIT_STATISTICS_DAYS` up to `as_at`: for each scheme at each
     organisation, each scheme across organisations, and each organisation across schemes, over the records the

@@ -1,4 +1,5 @@
-"""The reporting app's Celery tasks (found by careleavers/celery.py's autodiscovery): scheduled exports.
+"""The reporting app's Celery tasks (found by careleavers/celery.py's autodiscovery): scheduled exports, and
+the dashboards' figures worked out again after records change (`warm_dashboards`, reporting/warming.py).
 
 Beat fires `fire_schedule` for each export schedule (and `exports_maintenance` every quarter of an hour);
 `fire_schedule` asks for the period's run, whose `run_export` task is queued once the run is committed.
@@ -12,8 +13,10 @@ import smtplib
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
+from . import warming
 from .exports import notify, runs
 from .exports.models import ExportRun, ExportSchedule, RequestedVia
 
@@ -85,3 +88,12 @@ def exports_maintenance() -> None:
     removed = runs.remove_expired_files()
     if requeued or removed:
         logger.info("Exports maintenance: %s stalled runs queued again, %s expired files removed", requeued, removed)
+
+
+@shared_task(name="reporting.warm_dashboards", autoretry_for=DATABASE_ERRORS, **RETRY)
+def warm_dashboards() -> None:
+    """Work out the dashboards' figures for the records as they now stand. The flag goes first, so a change
+    made while this works schedules another warming (a second delivery of this message warms again: harmless)."""
+    cache.delete(warming.SCHEDULED)
+    warmed = warming.warm()
+    logger.info("Dashboards warmed for %s viewers", warmed)

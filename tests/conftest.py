@@ -44,6 +44,13 @@ def own_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def no_dashboard_warming(settings):
+    """A change of records queues no warming task (no worker would take it): tests/reporting/test_warming.py
+    turns it on for itself."""
+    settings.DASHBOARD_WARMING = False
+
+
+@pytest.fixture(autouse=True)
 def plain_static_files(settings):
     """Pages render `{% static %}` links, and tests run without `collectstatic`: no manifest to look names up
     in (production uses the hashed manifest). STATIC_ROOT is an empty folder made by tests/pytest_env.py."""

@@ -20,6 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,7 +33,17 @@ from placements.choices import ContactMethod, PlacementStatus
 from placements.contacts import record_contact
 from placements.filtersets import PlacementFilterSet
 from placements.models import Placement, RecordAccess
-from placements.pipeline import WAIT_STATISTICS_DAYS, KeepInTouch, WaitFigures, wait_statistics, waiting
+from placements.pipeline import (
+    WAIT_STATISTICS_DAYS,
+    KeepInTouch,
+    WaitFigures,
+    WaitingList,
+    WaitingOffer,
+    offer_rows,
+    wait_statistics,
+    waiting,
+    with_names,
+)
 from reporting.dashboard import FilterError, Filters
 from reporting.forms import GovukDateField
 from schemes.models import Organisation, Scheme
@@ -103,7 +114,7 @@ def _day(value: datetime.date | None) -> str:
 def _filters(request) -> tuple[PlacementFilterSet, str]:
     """The records' FilterSet over the page's filters, and the filters as a query string to carry along."""
     data = {name: request.GET[name] for name in FILTERS if request.GET.get(name)}
-    filterset = PlacementFilterSet(data=data, queryset=Placement.objects.all())
+    filterset = filterset_for(data)
     form = filterset.form
     for name, empty in (("scheme", "All schemes"), ("organisation", "All organisations")):
         form.fields[name].empty_label = empty
@@ -114,33 +125,28 @@ def _filters(request) -> tuple[PlacementFilterSet, str]:
     return filterset, urlencode(data)
 
 
-def _waiting_table(slug: str, title: str, caption: str, placements, access: Access, query: str) -> Table:
-    # A name column only for those who may see some names; each row still asks for its own record.
+def _waiting_table(
+    slug: str, title: str, caption: str, offers: list[WaitingOffer], access: Access, query: str
+) -> Table:
+    # A name column only for those who may see some names; each row still asks the rule for its own record.
     names = access.everything or bool(access.holder_ids(Action.VIEW_PERSONAL) or access.owner_ids(Action.VIEW_PERSONAL))
     columns = ["Candidate reference", *(["Name"] if names else [])]
     columns += ["Organisation", "Scheme", "Stage", "Offered", "Days waited", "Last contact"]
     table = Table(slug, title, columns, caption=caption, numeric_columns=(columns.index("Days waited"),))
-    for index, placement in enumerate(placements):
-        table.records.append(placement)
-        candidate = placement.candidate
-        row = [candidate.reference]
+    for index, offer in enumerate(offers):
+        table.records.append(Placement(pk=offer.pk))
+        row = [offer.reference]
         if names:
-            personal = access.allows(Action.VIEW_PERSONAL, placement)
-            row.append(f"{candidate.given_name} {candidate.family_name}".strip() if personal else NOT_SHOWN)
-        last = _day(placement.last_contact_on)
-        if placement.last_contact_method:
-            last += f" ({METHOD_LABELS[placement.last_contact_method].lower()})"
-        row += [
-            placement.organisation.code,
-            placement.scheme.code,
-            STAGE_LABELS[placement.status],
-            _day(placement.offered_on),
-            placement.days_waited,
-            last,
-        ]
+            personal = access.allows_ids(Action.VIEW_PERSONAL, offer.organisation_id, offer.scheme_owner_id)
+            row.append(offer.name if personal and offer.name is not None else NOT_SHOWN)
+        last = _day(offer.last_contact_on)
+        if offer.last_contact_method:
+            last += f" ({METHOD_LABELS[offer.last_contact_method].lower()})"
+        row += [offer.organisation, offer.scheme, STAGE_LABELS[offer.status], _day(offer.offered_on), offer.days_waited]
+        row.append(last)
         table.rows.append(row)
-        if access.allows(Action.RECORD_CONTACT, placement):
-            address = reverse("dashboard:pipeline_contact", args=[placement.pk])
+        if access.allows_ids(Action.RECORD_CONTACT, offer.organisation_id, offer.scheme_owner_id):
+            address = reverse("dashboard:pipeline_contact", args=[offer.pk])
             table.links[index] = f"{address}?{query}" if query else address
     return table
 
@@ -188,7 +194,7 @@ def _may_use(access: Access) -> bool:
 
 
 def _offers(access: Access, filtered, today: datetime.date):
-    return waiting(access.restrict(filtered, Action.VIEW), today).select_related("candidate", "organisation", "scheme")
+    return waiting(access.restrict(filtered, Action.VIEW), today)
 
 
 def _due_caption(keep_in_touch: KeepInTouch, count: int) -> str:
@@ -206,7 +212,7 @@ def _statistics(user, filterset: PlacementFilterSet, today: datetime.date) -> Ta
     )
 
 
-@register("pipeline", may_use=lambda user: _may_use(Access(user)))
+@register("pipeline", may_use=lambda user: _may_use(Access(user)), filters=FILTERS)
 def downloads(user, filters: Filters) -> Page:
     """The page's tables in full for a download: every due and every waiting offer the user may see for the
     filters (the page shows them 100 and 50 at a time). The filters were checked by the download view
@@ -215,13 +221,13 @@ def downloads(user, filters: Filters) -> Page:
     today = timezone.localdate()
     scope = filters.scope  # the codes as the statistics API looked them up
     given = {name: code for name, code in (("scheme", scope.scheme), ("organisation", scope.organisation)) if code}
-    filterset = PlacementFilterSet(data=given, queryset=Placement.objects.all())
+    filterset = filterset_for(given)
     if not filterset.is_valid():  # never unfiltered: a code the statistics API knows, the records' FilterSet knows
         raise FilterError({name: " ".join(errors) for name, errors in filterset.errors.items()})
     keep_in_touch = KeepInTouch.from_settings()
     offers = _offers(access, filterset.qs, today)
-    due = list(keep_in_touch.due(offers, today))
-    offers = list(offers)
+    due = offer_rows(keep_in_touch.due(offers, today), names=True)
+    offers = offer_rows(offers, names=True)
     covers = f"Offers waiting to start as at {today:%-d %B %Y}; Scheme: {scope.scheme or 'all schemes'}; "
     covers += f"Organisation: {scope.organisation or 'all you can see'}"
     return Page(
@@ -236,7 +242,33 @@ def downloads(user, filters: Filters) -> Page:
         ],
         covers=covers,
         definitions=DEFINITIONS,
+        when=f"{today:%Y-%m-%d}",
     )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the page shows for one user and filters, every part kept under the records version: the page of
+    waiting offers asked for, the first of those due a contact and their number, the waits' figures."""
+
+    page: DjangoPage
+    due: list[WaitingOffer]
+    due_count: int
+    waits: list[WaitFigures]
+
+
+def figures(user, filterset: PlacementFilterSet, today: datetime.date, page: str | int | None = None) -> Figures:
+    """The page's figures (what the dashboards' warming asks for too, reporting/warming.py)."""
+    offers = _offers(Access(user), filterset.qs, today)
+    waiting_page = Paginator(WaitingList(offers), WAITING_PAGE_SIZE).get_page(page)
+    due = WaitingList(KeepInTouch.from_settings().due(offers, today))
+    due_shown = due[:KEEP_IN_TOUCH_SHOWN]
+    due_count = len(due_shown) if len(due_shown) < KEEP_IN_TOUCH_SHOWN else due.count()
+    return Figures(waiting_page, due_shown, due_count, wait_statistics(user, filterset.qs, today))
+
+
+def filterset_for(data: dict[str, str]) -> PlacementFilterSet:
+    return PlacementFilterSet(data=data, queryset=Placement.objects.all())
 
 
 @login_required
@@ -257,11 +289,12 @@ def pipeline(request):
     }
     if not filterset.is_valid():
         return render(request, "dashboard/pipeline.html", context, status=400)
-    offers = _offers(access, filterset.qs, today)
-    page = Paginator(offers, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
-    due = keep_in_touch.due(offers, today)
-    due_shown = list(due[:KEEP_IN_TOUCH_SHOWN])
-    due_count = len(due_shown) if len(due_shown) < KEEP_IN_TOUCH_SHOWN else due.count()
+    shown = figures(request.user, filterset, today, request.GET.get("page"))
+    page = shown.page
+    # The kept rows hold no names: those the user may see are read for both lists at once.
+    named = {row.pk: row for row in with_names([*shown.due, *page.object_list], access)}
+    due_shown = [named[row.pk] for row in shown.due]
+    due_count = shown.due_count
     tables = {
         "keep_in_touch": _waiting_table(
             "keep-in-touch",
@@ -275,11 +308,15 @@ def pipeline(request):
             "waiting",
             "Offers waiting to start",
             f"Offers waiting to start: {page.paginator.count}",
-            page.object_list,
+            [named[row.pk] for row in page.object_list],
             access,
             query,
         ),
-        "waits": _statistics(request.user, filterset, today),
+        "waits": _statistics_table(
+            shown.waits,
+            scheme_filtered="scheme" in filterset.data,
+            organisation=filterset.data.get("organisation"),
+        ),
     }
     listed = {placement.pk for table in (tables["keep_in_touch"], tables["waiting"]) for placement in table.records}
     record_reads(request.user, [Placement(pk=pk) for pk in sorted(listed)], RecordAccess.How.DASHBOARD, request.path)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reporting.dashboard import Filters, may_use_dashboards
+from reporting.dashboard import PARAMETERS, Filters, may_use_dashboards
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class Page:
     context: dict = field(default_factory=dict)
     covers: str = ""
     definitions: dict[str, str] | None = None
+    when: str = ""  # what a download's file name says of when (else the filters' period): the pipeline's day
 
     def table(self, slug: str) -> Table | None:
         return next((table for table in self.tables if table.slug == slug), None)
@@ -107,15 +108,20 @@ class Page:
 Builder = Callable[[Any, Filters], Page]
 PAGES: dict[str, Builder] = {}
 MAY_USE: dict[str, Callable[[Any], bool]] = {}  # who may use each page (and so download its tables)
+FILTERED_BY: dict[str, tuple[str, ...]] = {}  # the filters each page has, which its downloads read
 
 
-def register(name: str, may_use: Callable[[Any], bool] = may_use_dashboards) -> Callable[[Builder], Builder]:
+def register(
+    name: str, may_use: Callable[[Any], bool] = may_use_dashboards, filters: tuple[str, ...] = PARAMETERS
+) -> Callable[[Builder], Builder]:
     """Register a page's builder under the name its URLs use (`overview`, `outcomes`, `targets`, `pipeline`),
-    with the test of who may use the page: the dashboards' roles unless the page says otherwise."""
+    with the test of who may use the page (the dashboards' roles unless the page says otherwise) and the filters
+    it has (all the dashboards' unless it says otherwise)."""
 
     def decorate(builder: Builder) -> Builder:
         PAGES[name] = builder
         MAY_USE[name] = may_use
+        FILTERED_BY[name] = filters
         return builder
 
     return decorate

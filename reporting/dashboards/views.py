@@ -16,7 +16,7 @@ from reporting.dashboard import DEFINITIONS, FilterError, filter_choices, may_us
 
 from . import pages  # noqa: F401 - registers the builders
 from .downloads import as_csv, as_xlsx
-from .tables import MAY_USE, PAGES
+from .tables import FILTERED_BY, MAY_USE, PAGES
 
 TITLES = {"overview": "Overview", "outcomes": "Outcomes", "targets": "Pledges and targets"}
 TEMPLATES = {
@@ -102,10 +102,13 @@ def download(request, page: str, slug: str, extension: str):
     if not MAY_USE[page](request.user):
         raise PermissionDenied("This page's tables are not for your role.")
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters({name: value for name, value in request.GET.items() if name in FILTERED_BY[page]})
         built = PAGES[page](request.user, filters)
-    except FilterError as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    except FilterError:
+        # Answered as the page itself answers the same filters: the page, its error summary naming each one (400).
+        from .pipeline import pipeline
+
+        return {"overview": overview, "outcomes": outcomes, "targets": targets, "pipeline": pipeline}[page](request)
     table = built.table(slug)
     if table is None:
         raise Http404("No such table.")
@@ -113,8 +116,7 @@ def download(request, page: str, slug: str, extension: str):
     title = TITLES.get(page, page.title())
     content = as_csv(table) if extension == "csv" else as_xlsx(table, filters, title, built.covers, built.definitions)
     response = HttpResponse(content, content_type=FORMATS[extension])
-    name = slugify(
-        f"{table.slug} {filters.period_label} {filters.scope.scheme or ''} {filters.scope.organisation or ''}"
-    )
+    when = built.when or filters.period_label
+    name = slugify(f"{table.slug} {when} {filters.scope.scheme or ''} {filters.scope.organisation or ''}")
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     return response

@@ -217,6 +217,11 @@ def test_the_filters_are_the_apis_and_a_wrong_one_is_named_not_a_500(hires, clie
     assert (filters.scope.scheme, filters.scope.organisation, filters.year_basis) == ("GFiE", "ONS", "financial")
     assert filters.period_label == "2025-26"
     assert "location=Newport" in filters.query_string
+    # A download with a wrong filter is answered as its page: the error summary, not plain text.
+    response = client.get("/dashboard/outcomes/where-now.csv", {"scheme": "NOPE"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert 'href="#filter-scheme"' in response.content.decode()
 
 
 def test_location_and_grade_narrow_the_figures(hires, client):

@@ -234,3 +234,47 @@ def test_the_waits_table_hides_groups_with_records_the_user_cannot_see(client, w
     table = page_for(client, world.ons_manager, "?organisation=ONS").context["tables"]["waits"]
     rows = {(row[0], row[1]): row[2:] for row in table.rows}
     assert rows[("GFiE", "All of ONS (with its units)")] == [1, 60, 60]
+
+
+def placement_queries(client) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(PIPELINE).status_code == 200
+    return [query["sql"] for query in captured.captured_queries if "placements_placement" in query["sql"]]
+
+
+def test_a_second_view_reads_no_placement_and_a_new_contact_or_change_shows_at_once(
+    committed_reference_data, client, world, offers
+):
+    client.force_login(world.ons_manager)
+    assert placement_queries(client)  # the first view counts
+    assert placement_queries(client) == []  # the next finds every figure and row kept
+    # A contact recorded on the day of the latest one changes no placement, but the list says how it was made.
+    Contact.objects.create(
+        placement=offers["ons_clis"], contacted_on=days_ago(3), method="email", recorded_by=world.ons_hr
+    )
+    rows = {row[0]: row for row in client.get(PIPELINE).context["tables"]["waiting"].rows}
+    assert rows["ONS-WAIT-2"][-1] == f"{days_ago(3):%-d %b %Y} (email)"
+    assert placement_queries(client) == []
+    # A record changed: the offer that started is no longer waiting.
+    offers["ons"].started_on = days_ago(1)
+    offers["ons"].save()
+    page = text_of(client.get(PIPELINE))
+    assert "ONS-WAIT-1" not in page
+    assert "Offers waiting to start: 1" in page
+
+
+def test_kept_rows_are_shared_only_where_the_records_are_the_same_and_names_follow_each_user(
+    committed_reference_data, client, world, offers
+):
+    assert "Sam" not in text_of(page_for(client, world.ons_manager))
+    hr = text_of(page_for(client, world.ons_hr))  # the same records as the manager: the kept rows, with names
+    assert "Sam" in hr
+    assert "ONS-WAIT-1" in hr
+    dwp = text_of(page_for(client, world.dwp_hr))
+    assert "ONS-WAIT" not in dwp
+    assert "DWP-WAIT-1" in dwp
+    assert "Alex" in dwp
+    assert "Sam" not in text_of(page_for(client, world.ons_manager))
+    filtered = text_of(page_for(client, world.ons_manager, "?scheme=CLIS"))
+    assert "ONS-WAIT-2" in filtered
+    assert "ONS-WAIT-1" not in filtered

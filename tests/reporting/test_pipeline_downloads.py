@@ -146,7 +146,17 @@ def test_those_who_may_not_use_the_pipeline_download_nothing(client, world, offe
     assert client.get(f"{PIPELINE}waiting.csv").status_code == 403
     client.force_login(world.ons_manager)
     assert client.get(f"{PIPELINE}nothing.csv").status_code == 404
-    assert client.get(f"{PIPELINE}waiting.csv?organisation=NOPE").status_code == 400
+    refused = client.get(f"{PIPELINE}waiting.csv?organisation=NOPE")
+    assert refused.status_code == 400
+    # The page, as it answers the same filter: an error summary naming it, not a line of plain text.
+    assert refused["Content-Type"].startswith("text/html")
+    assert "There is a problem" in refused.content.decode()
+    assert "There is no organisation NOPE" in refused.content.decode()
+
+
+def test_a_download_is_named_after_its_day_and_filters_not_a_period_it_does_not_have(client, world, offers):
+    response = download(client, world.ons_manager, "waiting", "csv", "?scheme=GFiE&from=2020")
+    assert response["Content-Disposition"] == 'attachment; filename="waiting-2026-11-23-gfie.csv"'
 
 
 def test_a_download_s_queries_do_not_grow_with_the_offers_in_it(client, world, offers):
