@@ -13,6 +13,7 @@ import smtplib
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
@@ -94,6 +95,8 @@ def exports_maintenance() -> None:
 def warm_dashboards() -> None:
     """Work out the dashboards' figures for the records as they now stand. The flag goes first, so a change
     made while this works schedules another warming (a second delivery of this message warms again: harmless)."""
+    if not settings.DASHBOARD_WARMING:  # switched off: beat's hourly run does nothing either
+        return
     cache.delete(warming.SCHEDULED)
     warmed = warming.warm()
     logger.info("Dashboards warmed for %s viewers", warmed)

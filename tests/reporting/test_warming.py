@@ -54,7 +54,7 @@ def placement_queries(client, page: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries if "placements_placement" in query["sql"]]
 
 
-def test_after_warming_every_viewer_s_pages_read_no_placement(records, client):
+def test_after_warming_every_viewer_s_pages_read_no_placement(records, client, warming_on):
     world = records
     second_manager = set_up_user("ons_manager_2", "manager", ["ONS"])  # the same records as ons_manager
     tasks.warm_dashboards()
@@ -97,3 +97,23 @@ def test_a_change_of_records_schedules_one_warming_that_leaves_the_pages_kept(
     for page in PAGES:
         assert placement_queries(client, page) == [], page
     assert "Hires" in client.get(PAGES[0]).content.decode()
+
+
+def test_warming_switched_off_leaves_every_figure_to_the_first_viewer(records, client, settings):
+    settings.DASHBOARD_WARMING = False
+    tasks.warm_dashboards()
+    client.force_login(records.ons_manager)
+    assert placement_queries(client, "/dashboard/") != []
+
+
+def test_beat_warms_again_every_hour_what_lapsed_without_a_change(records, client, warming_on, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["warm-dashboards"]
+    assert celery_app.tasks[entry["task"]].run is tasks.warm_dashboards.run
+    assert entry["schedule"].hour == set(range(24))
+    assert entry["schedule"].minute == {1}
+    tasks.warm_dashboards()
+    # The next day every kept figure has lapsed (the day is in its key); beat's run works them out again.
+    with time_machine.travel(datetime.datetime(2025, 6, 3, 0, 1, tzinfo=datetime.UTC), tick=False):
+        tasks.warm_dashboards()
+        client.force_login(records.ons_manager)
+        assert placement_queries(client, "/dashboard/") == []
