@@ -27,6 +27,10 @@ from .models import Candidate, Contact, Outcome, Placement
 from .signals import records_changed, records_version_replaced
 
 RECORDS_VERSION = Version("records")
+# Contacts say nothing any statistic counts: they have a version of their own, in the key of those answers only
+# whose query reads them (the pipeline's waiting and keep-in-touch lists), so recording one leaves every other
+# kept figure, and the statistics API's families, as they are.
+CONTACTS_VERSION = Version("contacts")
 T = TypeVar("T")
 COUNT_SECONDS = 3600  # a count is kept at most an hour; a change of records makes it unreachable at once
 
@@ -35,6 +39,12 @@ def bump_records_version(**kwargs) -> None:
     """Make every kept figure stale: now, and once more when the current transaction commits."""
     RECORDS_VERSION.replace()
     records_version_replaced.send(sender=RECORDS_VERSION)
+
+
+def bump_contacts_version(**kwargs) -> None:
+    """Make the answers that read contacts stale (and have the dashboards warmed again, as for records)."""
+    CONTACTS_VERSION.replace()
+    records_version_replaced.send(sender=CONTACTS_VERSION)
 
 
 def versioned_key(key: str) -> str:
@@ -50,11 +60,13 @@ def cached_query(name: str, queryset: models.QuerySet, compute: Callable[[], T],
     filters, the organisation tree they expand to, a page's LIMIT and OFFSET) is part of it, and a query that
     differs in any of these is answered afresh. A query that can match nothing (a scope without any
     organisation) has no SQL to key on and is answered at once, without the database."""
-    key = versioned_key(f"{name}:")  # the version first: see careleavers/versioned_cache.py
+    key = versioned_key(f"{name}:")  # the versions first: see careleavers/versioned_cache.py
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
         return compute()
+    if Contact._meta.db_table in sql:  # the answer reads contacts: it is stale once one is recorded
+        key += f"contacts:{CONTACTS_VERSION.token()}:"
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     return get_or_compute(key + digest, compute, timeout=timeout)
 
@@ -72,8 +84,11 @@ def connect() -> None:
     """Listen for every kind of change that alters which records a query finds or how they are grouped
     (called from PlacementsConfig.ready). A change of memberships needs no bump: the organisations a user
     may see are part of each count's SQL. A contact changes what the pipeline's waiting lists say (the last
-    contact's method, or its date when recorded from the admin), even where the placement is not saved."""
-    for model in (Candidate, Placement, Outcome, Contact, Location, Grade, Organisation, Scheme):
+    contact's method, or its date when recorded from the admin), even where the placement is not saved: it
+    replaces the contacts version."""
+    for model in (Candidate, Placement, Outcome, Location, Grade, Organisation, Scheme):
         post_save.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-save-{model.__name__}")
         post_delete.connect(bump_records_version, sender=model, dispatch_uid=f"records-bump-delete-{model.__name__}")
+    post_save.connect(bump_contacts_version, sender=Contact, dispatch_uid="contacts-bump-save")
+    post_delete.connect(bump_contacts_version, sender=Contact, dispatch_uid="contacts-bump-delete")
     records_changed.connect(bump_records_version, dispatch_uid="records-bump-records-changed")

@@ -3,8 +3,9 @@
 `records_changed` is sent after writes that bypass model signals (bulk imports, bulk updates): anything that
 caches figures derived from records (the statistics API) listens to it, as well as to post_save/post_delete.
 
-`records_version_replaced` is sent whenever the records version is replaced (placements/caching.py), which every
-such change does: what keeps figures warm (reporting/warming.py) listens to it.
+`records_version_replaced` is sent whenever the records version, or the contacts version, is replaced
+(placements/caching.py), which every such change does: what keeps figures warm (reporting/warming.py) listens to
+it.
 """
 
 from django.dispatch import Signal

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from placements.caching import RECORDS_VERSION
 from placements.models import Contact, Placement, RecordAccess
 from schemes.models import Scheme
 from tests.factories import PlacementFactory
@@ -278,3 +279,20 @@ def test_kept_rows_are_shared_only_where_the_records_are_the_same_and_names_foll
     filtered = text_of(page_for(client, world.ons_manager, "?scheme=CLIS"))
     assert "ONS-WAIT-2" in filtered
     assert "ONS-WAIT-1" not in filtered
+
+
+def test_a_contact_makes_stale_only_what_shows_contacts(committed_reference_data, client, world, offers):
+    client.force_login(world.ons_manager)
+    placement_queries(client)
+    records = RECORDS_VERSION.token()
+    # On the day of the latest contact (which the placement keeps): the list says how it was made.
+    Contact.objects.create(
+        placement=offers["ons_clis"], contacted_on=days_ago(3), method="email", recorded_by=world.ons_hr
+    )
+    # Statistics, counts and waits count no contact: they stay kept (and so do the statistics API's families).
+    assert RECORDS_VERSION.token() == records
+    again = placement_queries(client)
+    assert again  # the lists that show the last contact are read again...
+    assert all(Contact._meta.db_table in sql for sql in again)  # ...and nothing else
+    rows = {row[0]: row for row in client.get(PIPELINE).context["tables"]["waiting"].rows}
+    assert rows["ONS-WAIT-2"][-1] == f"{days_ago(3):%-d %b %Y} (email)"
