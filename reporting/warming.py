@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -24,6 +25,12 @@ from django.utils import timezone
 
 from placements.access import RECORD_ROLES
 from schemes.models import Membership
+
+from .dashboard import national, parse_filters
+from .dashboards import pipeline
+from .dashboards.tables import MAY_USE
+from .dashboards.tables import PAGES as BUILDERS
+from .disclosure import DisclosureError
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +49,7 @@ def _queue() -> None:
     # The flag outlives the delay a little, so a change just before the task starts still finds it set;
     # the task removes it as it starts, so a change made while it works schedules the next one.
     if cache.add(SCHEDULED, 1, timeout=delay + 60):
-        from .tasks import warm_dashboards
-
-        warm_dashboards.apply_async(countdown=delay)
+        current_app.tasks["reporting.warm_dashboards"].apply_async(countdown=delay)  # by name: tasks imports us
 
 
 def viewers() -> list:
@@ -70,12 +75,6 @@ def warm() -> int:
     """Work out every page's figures for each of `viewers()`; returns how many viewers were warmed. Records that
     change while all organisations' family is released make that release refuse (DisclosureError): logged, and
     the others still warmed; that change has scheduled the next warming already."""
-    from reporting.dashboard import national, parse_filters
-    from reporting.dashboards import pipeline
-    from reporting.dashboards.tables import MAY_USE
-    from reporting.dashboards.tables import PAGES as BUILDERS
-    from reporting.disclosure import DisclosureError
-
     today = timezone.localdate()
     filters = parse_filters({}, today)
     national(filters)  # all organisations' family, the first of the quarter released by nobody
