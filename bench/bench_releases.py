@@ -45,7 +45,7 @@ from placements.models import Candidate, Placement  # noqa: E402
 from reporting.breakdowns import Scope, resolve  # noqa: E402
 from reporting.models import Release  # noqa: E402
 from reporting.publication import published_family, release_pack  # noqa: E402
-from reporting.releases import JointAudit, ReleaseRead  # noqa: E402
+from reporting.releases import ReleaseRead, joint_audit  # noqa: E402
 from schemes.models import Grade, Location, Organisation, Scheme  # noqa: E402
 
 
@@ -87,7 +87,7 @@ def joint_audit_seconds(scope: Scope, earlier: list[Release]) -> float:
         "this release", scope.scheme_id, organisations, scope.year_basis, family.counted_at, family.as_at,
         family.rule, tuple(tables),
     )  # fmt: skip
-    seconds, _ = timed(lambda: JointAudit(new, [ReleaseRead.of(release) for release in earlier]).run())
+    seconds, _ = timed(lambda: joint_audit(new, [ReleaseRead.of(release) for release in earlier]))
     return seconds
 
 

@@ -245,6 +245,14 @@ class _LinkedTables:
         return _RangeModel(self, published)
 
 
+_SETTLED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kUnbounded,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,  # the true counts satisfy every row: unbounded
+    highspy.HighsModelStatus.kModelEmpty,
+)
+
+
 class RangeModel:
     """One HiGHS model over non-negative variables with a row per published number: the number is a sum of some
     variables (a row may also tie variables together, with coefficients) and lies between the least and greatest
@@ -294,9 +302,10 @@ class RangeModel:
         self.highs.changeObjectiveSense(highspy.ObjSense.kMinimize if sense == "min" else highspy.ObjSense.kMaximize)
         self.highs.run()
         status = self.highs.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
+        if status not in _SETTLED:
             # The true counts satisfy every row, so the model is never infeasible: after many changed bounds a
-            # warm-started simplex can wrongly say so. Solving again from a cold start gives the right answer.
+            # warm-started simplex can wrongly say so, or stop without an answer ("Unknown"). Solving again from
+            # a cold start gives the right answer.
             self.highs.clearSolver()
             self.highs.run()
             status = self.highs.getModelStatus()

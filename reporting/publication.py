@@ -36,7 +36,7 @@ from .caching import cached
 from .dimensions import year_label, year_of, year_of_date
 from .disclosure import TOTAL, CellKey, Rule, audit, protect
 from .models import Release, ReleaseKind
-from .releases import JointAudit, JointResult, ReleaseRead, content_hash, tables_as_json
+from .releases import JointResult, ReleaseRead, content_hash, joint_audit, tables_as_json
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +288,7 @@ def release(
         earlier = list(
             Release.objects.related_to(scope.scheme_id, scope.organisation_id).select_related("scheme", "organisation")
         )
-        joint = JointAudit(new, [ReleaseRead.of(earlier_release) for earlier_release in earlier]).run()
+        joint = joint_audit(new, [ReleaseRead.of(earlier_release) for earlier_release in earlier])
         released = tuple(
             replace(
                 table,

@@ -45,7 +45,7 @@ import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
@@ -61,6 +61,7 @@ from .disclosure import EPSILON, CellKey, DisclosureError, RangeModel, Rule, ran
 
 CANDIDATES_TRIED = 8  # as disclosure.py: candidates tried in order of preference for one that clears a count
 RANDOM_POINTS = 6  # feasible points found at the start, which clear most counts without a programme of their own
+NEAREST_RELEASES = 3  # the latest earlier releases that the cells to hide are chosen against first (`joint_audit`)
 
 
 @dataclass(frozen=True)
@@ -835,6 +836,43 @@ class JointAudit:
             },
             checked,
         )
+
+
+def joint_audit(new: ReleaseRead, earlier: Sequence[ReleaseRead]) -> JointResult:
+    """The joint audit of a new release with every earlier one it could be read with (decision 0088), in two
+    steps. First the cells to hide are chosen against the latest few earlier releases only: that is where nearly
+    everything a new release could give away lies (what changed since the last ones), and choosing is most of an
+    audit's programmes (several for every cell hidden), here over a system that does not grow with the register.
+    Then the release, so hidden, is audited with every earlier release, which hides more wherever it asks. What
+    is safe is decided by that second audit alone, the audit of 0071 over everything: the first step only hides
+    cells, and hiding more is always allowed; it spares the second most of the choosing."""
+    earlier = sorted(earlier, key=lambda release: release.counted_at)
+    if len(earlier) <= NEAREST_RELEASES:
+        return JointAudit(new, earlier).run()
+    first = JointAudit(new, earlier[-NEAREST_RELEASES:]).run()
+    hidden = replace(
+        new,
+        tables=tuple(
+            replace(
+                table,
+                shown={
+                    key: None if key in first.hidden.get(index, ()) else value for key, value in table.shown.items()
+                },
+            )
+            for index, table in enumerate(new.tables)
+        ),
+    )
+    final = JointAudit(hidden, earlier).run()
+    return JointResult(
+        {
+            index: first.hidden.get(index, frozenset()) | final.hidden.get(index, frozenset())
+            for index in first.hidden.keys() | final.hidden.keys()
+        },
+        first.extra + final.extra,
+        tuple(dict.fromkeys(first.already_known + final.already_known)),
+        final.changed_cells,
+        final.counts_checked,
+    )
 
 
 def _clears(model: RangeModel, variables: np.ndarray, truth: int, primary: bool, rule: Rule) -> bool:

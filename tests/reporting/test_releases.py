@@ -26,6 +26,7 @@ from reporting.breakdowns import Scope
 from reporting.disclosure import Rule
 from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
+from reporting import releases
 from reporting.releases import JointAudit, RegisterTable, ReleaseRead
 from schemes.models import Grade, Organisation, Scheme
 from schemes.services import new_token
@@ -717,4 +718,38 @@ def test_a_new_release_that_pins_an_earlier_hidden_count_through_an_earlier_tota
     assert result.hidden == {0: frozenset({(None,)})}
     assert [extra.reason for extra in result.extra] == [
         "Hidden because the earlier pack hid Hires by year: 2024: showing it would let that be worked out exactly."
+    ]
+
+
+def test_a_count_given_away_only_with_a_release_older_than_the_latest_few_is_still_hidden(world, monkeypatch):
+    """The cells to hide are chosen against the latest earlier releases first (decision 0088); what an older
+    release would give away with the new one is found by the audit with every release that follows. Here the
+    release read first (the latest, a pack for 2022 that showed nothing) gives nothing away with the new one,
+    and the older pack that hid 2024 does: the new total is hidden, and the reason names that pack."""
+    monkeypatch.setattr(releases, "NEAREST_RELEASES", 1)
+    make(
+        hires(
+            "ONS", "GFiE", {(2022, 5, "Newport", "AO"): 5, (2023, 5, "Newport", "AO"): 6, (2024, 5, "Newport", "AO"): 7}
+        )
+    )
+    ons = Organisation.objects.tree().descendant_ids([world.ons.pk])
+    gfie = Scheme.objects.get(code="GFiE").pk
+
+    def read(label, day, years, shown):
+        table = RegisterTable(
+            "Hires by year", ("year",), {"year": tuple(key[0] for key in shown if key[0])}, shown, years
+        )
+        return ReleaseRead(label, gfie, frozenset(ons), "calendar", at(day), day, Rule(), (table,))
+
+    older = read(
+        "the older pack", D(2025, 3, 1), (2022, 2024), {("2022",): None, ("2023",): None, ("2024",): None, (None,): 18}
+    )
+    latest = read("the latest pack", D(2025, 3, 2), (2022, 2022), {("2022",): None, (None,): None})
+    new = read("this release", D(2025, 3, 3), (2022, 2023), {("2022",): None, ("2023",): None, (None,): 11})
+    with time_machine.travel(at(D(2025, 3, 3)), tick=False):
+        assert JointAudit(new, [latest]).run().hidden == {}  # the latest alone: nothing to hide
+        result = releases.joint_audit(new, [older, latest])
+    assert result.hidden == {0: frozenset({(None,)})}
+    assert [extra.reason for extra in result.extra] == [
+        "Hidden because the older pack hid Hires by year: 2024: showing it would let that be worked out exactly."
     ]
