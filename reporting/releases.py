@@ -31,9 +31,11 @@ release shows, can be worked out from all of them together:
   release's year x location x grade cells: none of those of 1 to 4 may be pinned or known to be small.
 
 Identical released cells (the same atoms and number) are one row, so releases of the same data cost little more
-than one. Every audit checks every count afresh against all the releases together, and nothing is carried from
-one audit to the next: feasible points of the system (the truth, random and directed points, every solution
-found) show most counts' ranges wide enough without a programme of their own (decision 0086). Hidden counts
+than one. `joint_audit` chooses the cells to hide against the latest few releases first, then audits the
+release, so hidden, with all of them (decision 0088): choosing is most of an audit's programmes. Every audit
+checks every count afresh against all the releases together, and nothing is carried from one audit to the
+next: feasible points of the system (the truth, random and directed points, every solution found) show most
+counts' ranges wide enough without a programme of their own (decision 0086). Hidden counts
 are never kept: the register holds only what was shown.
 """
 
@@ -61,7 +63,7 @@ from .disclosure import EPSILON, CellKey, DisclosureError, RangeModel, Rule, ran
 
 CANDIDATES_TRIED = 8  # as disclosure.py: candidates tried in order of preference for one that clears a count
 RANDOM_POINTS = 6  # feasible points found at the start, which clear most counts without a programme of their own
-NEAREST_RELEASES = 3  # the latest earlier releases that the cells to hide are chosen against first (`joint_audit`)
+NEAREST_RELEASES = 3  # the latest earlier releases the cells to hide are chosen against, before all (`joint_audit`)
 
 
 @dataclass(frozen=True)
