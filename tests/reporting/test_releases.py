@@ -22,11 +22,11 @@ from rest_framework.test import APIClient
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
+from reporting import releases
 from reporting.breakdowns import Scope
 from reporting.disclosure import Rule
 from reporting.models import FoiRequest, Release
 from reporting.publication import published_family
-from reporting import releases
 from reporting.releases import JointAudit, RegisterTable, ReleaseRead
 from schemes.models import Grade, Organisation, Scheme
 from schemes.services import new_token
