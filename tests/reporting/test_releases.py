@@ -691,11 +691,8 @@ def test_start_dates_recorded_late_count_from_when_they_were_recorded(world, tmp
     assert all(release.audit["changed_cells"] == {} for release in Release.objects.all())
 
 
-def test_a_new_release_that_pins_an_earlier_hidden_count_through_an_earlier_total_has_it_hidden(world):
-    """An earlier release showed ONS's GFiE total over 2022-2024 and hid every year; a new one (for 2022-2023)
-    would show its total. No cell of the new release counts a hire of 2024, yet with the earlier total it gives
-    2024 away: each audit checks every earlier hidden count against all the releases together, not only those
-    the new release's cells touch, so it hides the new total and says which release hid what it would give."""
+def ons_gfie_hires_by_year(world):
+    """ONS's GFiE hires of 2022-2024 (5, 6 and 7), and a maker of releases of its "Hires by year" table."""
     make(
         hires(
             "ONS", "GFiE", {(2022, 5, "Newport", "AO"): 5, (2023, 5, "Newport", "AO"): 6, (2024, 5, "Newport", "AO"): 7}
@@ -710,6 +707,15 @@ def test_a_new_release_that_pins_an_earlier_hidden_count_through_an_earlier_tota
         )
         return ReleaseRead(label, gfie, frozenset(ons), "calendar", at(day), day, Rule(), (table,))
 
+    return read
+
+
+def test_a_new_release_that_pins_an_earlier_hidden_count_through_an_earlier_total_has_it_hidden(world):
+    """An earlier release showed ONS's GFiE total over 2022-2024 and hid every year; a new one (for 2022-2023)
+    would show its total. No cell of the new release counts a hire of 2024, yet with the earlier total it gives
+    2024 away: each audit checks every earlier hidden count against all the releases together, not only those
+    the new release's cells touch, so it hides the new total and says which release hid what it would give."""
+    read = ons_gfie_hires_by_year(world)
     every_year = {("2022",): None, ("2023",): None, ("2024",): None, (None,): 18}
     earlier = read("the earlier pack", D(2025, 3, 1), (2022, 2024), every_year)
     new = read("this release", D(2025, 3, 2), (2022, 2023), {("2022",): None, ("2023",): None, (None,): 11})
@@ -727,20 +733,7 @@ def test_a_count_given_away_only_with_a_release_older_than_the_latest_few_is_sti
     release read first (the latest, a pack for 2022 that showed nothing) gives nothing away with the new one,
     and the older pack that hid 2024 does: the new total is hidden, and the reason names that pack."""
     monkeypatch.setattr(releases, "NEAREST_RELEASES", 1)
-    make(
-        hires(
-            "ONS", "GFiE", {(2022, 5, "Newport", "AO"): 5, (2023, 5, "Newport", "AO"): 6, (2024, 5, "Newport", "AO"): 7}
-        )
-    )
-    ons = Organisation.objects.tree().descendant_ids([world.ons.pk])
-    gfie = Scheme.objects.get(code="GFiE").pk
-
-    def read(label, day, years, shown):
-        table = RegisterTable(
-            "Hires by year", ("year",), {"year": tuple(key[0] for key in shown if key[0])}, shown, years
-        )
-        return ReleaseRead(label, gfie, frozenset(ons), "calendar", at(day), day, Rule(), (table,))
-
+    read = ons_gfie_hires_by_year(world)
     older = read(
         "the older pack", D(2025, 3, 1), (2022, 2024), {("2022",): None, ("2023",): None, ("2024",): None, (None,): 18}
     )
