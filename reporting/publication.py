@@ -36,7 +36,7 @@ from .caching import cached
 from .dimensions import year_label, year_of, year_of_date
 from .disclosure import TOTAL, CellKey, Rule, audit, protect
 from .models import Release, ReleaseKind
-from .releases import JointResult, ReleaseRead, content_hash, joint_audit, tables_as_json
+from .releases import JointResult, ReleaseRead, content_hash, joint_audit, tables_as_json, with_hidden
 
 logger = logging.getLogger(__name__)
 
@@ -289,15 +289,7 @@ def release(
             Release.objects.related_to(scope.scheme_id, scope.organisation_id).select_related("scheme", "organisation")
         )
         joint = joint_audit(new, [ReleaseRead.of(earlier_release) for earlier_release in earlier])
-        released = tuple(
-            replace(
-                table,
-                shown={
-                    key: None if key in joint.hidden.get(position, ()) else value for key, value in table.shown.items()
-                },
-            )
-            for position, table in enumerate(tables)
-        )
+        released = with_hidden(tables, joint.hidden)
         audited = {
             "extra_hidden": [{"cell": extra.cell, "reason": extra.reason} for extra in joint.extra],
             "already_known": list(joint.already_known),

@@ -840,6 +840,16 @@ class JointAudit:
         )
 
 
+def with_hidden(tables: Sequence, hidden: dict[int, frozenset]) -> tuple:
+    """The tables with the cells a joint audit hid (table index -> keys) showing the symbol."""
+    return tuple(
+        replace(
+            table, shown={key: None if key in hidden.get(index, ()) else value for key, value in table.shown.items()}
+        )
+        for index, table in enumerate(tables)
+    )
+
+
 def joint_audit(new: ReleaseRead, earlier: Sequence[ReleaseRead]) -> JointResult:
     """The joint audit of a new release with every earlier one it could be read with (decision 0088), in two
     steps. First the cells to hide are chosen against the latest few earlier releases only: that is where nearly
@@ -852,19 +862,7 @@ def joint_audit(new: ReleaseRead, earlier: Sequence[ReleaseRead]) -> JointResult
     if len(earlier) <= NEAREST_RELEASES:
         return JointAudit(new, earlier).run()
     first = JointAudit(new, earlier[-NEAREST_RELEASES:]).run()
-    hidden = replace(
-        new,
-        tables=tuple(
-            replace(
-                table,
-                shown={
-                    key: None if key in first.hidden.get(index, ()) else value for key, value in table.shown.items()
-                },
-            )
-            for index, table in enumerate(new.tables)
-        ),
-    )
-    final = JointAudit(hidden, earlier).run()
+    final = JointAudit(replace(new, tables=with_hidden(new.tables, first.hidden)), earlier).run()
     return JointResult(
         {
             index: first.hidden.get(index, frozenset()) | final.hidden.get(index, frozenset())
